@@ -1,0 +1,55 @@
+"""One root error for the platform; every message says what was wrong and what to do.
+
+FactoryAgentsError
+├── ConfigurationError      settings or policy files that cannot be used
+├── DataQualityError        data too bad, uncertain or stale to act on
+├── ConnectorError          a plant system could not be reached or answered badly
+│   └── WriteVerificationError   a write did not read back as written
+├── GuardrailViolation      an action outside its allow-list, bounds, step or rate
+├── ProposalError           a proposal that cannot take the decision asked for
+│   ├── ProposalNotFound
+│   └── ProposalNotPending  already decided, expired or executed
+└── LedgerError             the ledger or its audit trail refused a write
+"""
+
+from __future__ import annotations
+
+
+class FactoryAgentsError(Exception):
+    """Root of every error the platform raises on purpose."""
+
+
+class ConfigurationError(FactoryAgentsError):
+    """Settings or policy that cannot be used as given."""
+
+
+class DataQualityError(FactoryAgentsError):
+    """Data too bad, uncertain or stale to act on."""
+
+
+class ConnectorError(FactoryAgentsError):
+    """A plant system could not be reached or answered badly."""
+
+
+class WriteVerificationError(ConnectorError):
+    """A value written to the plant did not read back as written."""
+
+
+class GuardrailViolation(FactoryAgentsError):
+    """An action outside its allow-list, bounds, maximum step or rate limit."""
+
+
+class ProposalError(FactoryAgentsError):
+    """A proposal that cannot take the decision asked for."""
+
+
+class ProposalNotFound(ProposalError):
+    """No proposal has the given id."""
+
+
+class ProposalNotPending(ProposalError):
+    """The proposal was already decided, has expired or has been executed."""
+
+
+class LedgerError(FactoryAgentsError):
+    """The ledger or its audit trail refused a write."""
