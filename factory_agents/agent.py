@@ -111,7 +111,7 @@ class ControlChart(BaseModel):
 
 
 class EstimatedSaving(BaseModel):
-    """A saving predicted before acting: amount over a horizon, its formula, inputs and assumptions."""
+    """A saving predicted before acting: amount over a horizon, formula, inputs, assumptions."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -215,7 +215,9 @@ class Agent(Protocol):
         """Look at the data and return findings and proposals."""
         ...
 
-    def measure(self, proposal: Proposal, before: CounterReading, after: CounterReading) -> RealizedSaving:
+    def measure(
+        self, proposal: Proposal, before: CounterReading, after: CounterReading
+    ) -> RealizedSaving:
         """The saving realized between two counter readings taken after acting."""
         ...
 

@@ -13,7 +13,9 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="FACTORY_", extra="ignore")
 
-    home: Path = Field(Path(".factory"), description="State folder: ledger, Temporal database, logs")
+    home: Path = Field(
+        Path(".factory"), description="State folder: ledger, Temporal database, logs"
+    )
     database_url: str | None = Field(None, description="Ledger URL; default SQLite in home")
     temporal_address: str | None = Field(
         None, description="host:port of a Temporal frontend; default: start a dev server in home"

@@ -1,4 +1,4 @@
-"""The embedded default site: the simulated line's tags, the agents that watch it, and the policy."""
+"""The embedded default site: the simulated line's tags, the agents watching it, the policy."""
 
 from __future__ import annotations
 
@@ -28,9 +28,7 @@ FILL_SIGMA_G = 0.8
 
 DEFAULT_POLICY = Policy(
     setpoints=(
-        SetpointLimit(
-            node_id=FILL_SETPOINT, unit="g", minimum=490.0, maximum=510.0, max_step=4.0
-        ),
+        SetpointLimit(node_id=FILL_SETPOINT, unit="g", minimum=490.0, maximum=510.0, max_step=4.0),
     )
 )
 

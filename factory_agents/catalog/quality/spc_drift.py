@@ -1,0 +1,310 @@
+"""SPC drift agent: notices a shifted quality characteristic and proposes re-centring it."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from datetime import datetime, timedelta
+from decimal import Decimal
+from statistics import fmean
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from factory_agents.agent import (
+    AgentInput,
+    AgentOutput,
+    AgentSpec,
+    Baseline,
+    ControlChart,
+    CounterReading,
+    DataNeeds,
+    Domain,
+    EstimatedSaving,
+    Finding,
+    Proposal,
+    RealizedSaving,
+    RiskClass,
+    SetpointChange,
+)
+from factory_agents.catalog.quality import spc
+from factory_agents.catalog.quality.counters import scrap_between, units_per_hour
+from factory_agents.plant import Sample
+from factory_agents.screening import is_fresh, screen
+
+CENTS = Decimal("0.01")
+
+
+class SpcDriftConfig(BaseModel):
+    """Which characteristic to watch, its specification, and how to judge and price a drift."""
+
+    model_config = ConfigDict(frozen=True)
+
+    line: str = "line1"
+    characteristic: str = "ns=2;s=Line1.Filler.FillWeight"
+    characteristic_name: str = "fill weight"
+    unit: str = "g"
+    setpoint: str = "ns=2;s=Line1.Filler.FillWeightSetpoint"
+    good_counter: str = "ns=2;s=Line1.GoodCount"
+    scrap_counter: str = "ns=2;s=Line1.ScrapCount"
+    target: float = 500.0
+    lsl: float = 497.0
+    usl: float = 503.0
+    ewma_lambda: float = Field(0.2, gt=0, le=1)
+    ewma_width: float = Field(2.962, gt=0, description="L; 2.962 with lambda 0.2 gives ARL0 ~ 500")
+    persistence: int = Field(10, ge=1, description="EWMA points beyond a limit before proposing")
+    estimate_window: int = Field(30, ge=5, description="Recent points that estimate the shift")
+    min_samples: int = Field(50, ge=10)
+    min_correction: float = Field(0.3, gt=0, description="Smaller shifts are not worth a change")
+    min_baseline_units: int = Field(10, ge=1)
+    chart_points: int = Field(300, ge=20)
+    lookback_seconds: float = Field(60.0, gt=0)
+    stale_after_seconds: float = Field(10.0, gt=0)
+    unit_cost: Decimal = Field(Decimal("0.40"), description="Cost of one scrapped unit")
+    currency: str = "EUR"
+    horizon_hours: float = Field(1.0, gt=0, description="Horizon of the estimated saving")
+
+
+class SpcDriftAgent:
+    """Watches one characteristic with an EWMA chart and Western Electric rules."""
+
+    def __init__(self, config: SpcDriftConfig) -> None:
+        self.spec = SPEC
+        self.config = config
+
+    def needs(self) -> DataNeeds:
+        """The characteristic's history, the setpoint, and the line's counters."""
+        c = self.config
+        return DataNeeds(
+            current=(c.setpoint, c.good_counter, c.scrap_counter),
+            history=(c.characteristic, c.good_counter, c.scrap_counter),
+            lookback_seconds=c.lookback_seconds,
+        )
+
+    def analyze(self, data: AgentInput) -> AgentOutput:
+        """Propose a setpoint correction when the EWMA stays beyond its limits."""
+        c = self.config
+        out = AgentOutput(agent=SPEC.name)
+        stale_after = timedelta(seconds=c.stale_after_seconds)
+        screened = screen(data.history.get(c.characteristic, []), data.now)
+        out.skipped.update(screened.dropped)
+        samples = screened.usable
+        setpoint = data.current.get(c.setpoint)
+        if not samples or not is_fresh(samples[-1], data.now, stale_after):
+            return _skip(out, "stale_characteristic", f"no fresh good {c.characteristic_name} data")
+        if not is_fresh(setpoint, data.now, stale_after):
+            return _skip(out, "stale_setpoint", "the setpoint's live value is missing or stale")
+        if len(samples) < c.min_samples:
+            return _skip(out, "insufficient_data", f"{len(samples)} samples < {c.min_samples}")
+        assert setpoint is not None
+        values = [s.value for s in samples]
+        sigma = spc.sigma_from_moving_range(values)
+        if not sigma > 0:
+            return _skip(out, "no_variation", "the characteristic does not vary; sensor stuck?")
+        smoothed = spc.ewma(values, c.target, c.ewma_lambda)
+        run = _signal_run(smoothed, c.target, sigma, c.ewma_lambda, c.ewma_width)
+        if run < c.persistence:
+            return out
+        shift = fmean(values[-min(run, c.estimate_window) :]) - c.target
+        if abs(shift) < c.min_correction:
+            out.findings.append(
+                Finding(agent=SPEC.name, severity="info", message=f"shift {shift:+.2f} too small")
+            )
+            return out
+        run_start = samples[-run].source_time
+        baseline = self._baseline(data, run_start)
+        if baseline is None:
+            return _skip(out, "insufficient_baseline", "too few counted units since the shift")
+        rate = units_per_hour(self._counter_series(data))
+        if rate is None:
+            return _skip(out, "insufficient_baseline", "cannot tell the production rate")
+        proposal = self._proposal(data.now, samples, smoothed, sigma, run, shift, setpoint)
+        saving = self._estimate(shift, sigma, rate)
+        out.proposals.append(
+            proposal.model_copy(update={"estimated_saving": saving, "baseline": baseline})
+        )
+        out.findings.append(
+            Finding(agent=SPEC.name, severity="alarm", message=proposal.rationale.split(".")[0])
+        )
+        return out
+
+    def measure(
+        self, proposal: Proposal, before: CounterReading, after: CounterReading
+    ) -> RealizedSaving:
+        """Scrap avoided after acting, against the baseline scrap ratio, priced at unit cost."""
+        good, scrap = after.good - before.good, after.scrap - before.scrap
+        units = good + scrap
+        ratio_after = scrap / units if units > 0 else 0.0
+        avoided = (proposal.baseline.value - ratio_after) * units
+        amount = (Decimal(str(avoided)) * proposal.unit_cost).quantize(CENTS)
+        hours = (after.at - before.at).total_seconds() / 3600
+        return RealizedSaving(
+            amount=amount,
+            currency=proposal.estimated_saving.currency,
+            period_hours=hours,
+            metric_after=ratio_after,
+            units=units,
+            method=(
+                f"(baseline scrap ratio {proposal.baseline.value:.4f} - measured scrap ratio"
+                f" {ratio_after:.4f}) x {units} units counted after acting x unit cost"
+                f" {proposal.unit_cost} {proposal.estimated_saving.currency}; counterfactual:"
+                " the scrap ratio measured since the shift would have continued unchanged"
+            ),
+        )
+
+    def _counter_series(self, data: AgentInput) -> tuple[list[Sample], list[Sample]]:
+        c = self.config
+        good = screen(data.history.get(c.good_counter, []), data.now).usable
+        scrap = screen(data.history.get(c.scrap_counter, []), data.now).usable
+        return good, scrap
+
+    def _baseline(self, data: AgentInput, since: datetime) -> Baseline | None:
+        good, scrap = self._counter_series(data)
+        window = scrap_between(good, scrap, since)
+        if window is None or window.units < self.config.min_baseline_units:
+            return None
+        return Baseline(
+            metric="scrap_ratio",
+            value=window.scrap / window.units,
+            units=window.units,
+            start=window.start,
+            end=window.end,
+            method="line scrap / (good + scrap) counted from the first shifted sample to now",
+        )
+
+    def _estimate(self, shift: float, sigma: float, rate: float) -> EstimatedSaving:
+        c = self.config
+        p_now = spc.out_of_spec_fraction(c.target + shift, sigma, c.lsl, c.usl)
+        p_after = spc.out_of_spec_fraction(c.target, sigma, c.lsl, c.usl)
+        units = rate * c.horizon_hours
+        amount = (Decimal(str(units * (p_now - p_after))) * c.unit_cost).quantize(CENTS)
+        return EstimatedSaving(
+            amount=max(amount, Decimal("0.00")),
+            currency=c.currency,
+            horizon_hours=c.horizon_hours,
+            formula="units per hour x horizon x (scrap fraction now - scrap fraction re-centred)"
+            " x unit cost",
+            inputs={
+                "units_per_hour": round(rate, 1),
+                "horizon_hours": c.horizon_hours,
+                "scrap_fraction_now": round(p_now, 5),
+                "scrap_fraction_recentred": round(p_after, 5),
+                "unit_cost": float(c.unit_cost),
+            },
+            assumptions=[
+                f"{c.characteristic_name} is normally distributed with sigma {sigma:.3f} {c.unit}"
+                " (mean moving range / 1.128)",
+                f"without action the mean stays {shift:+.2f} {c.unit} off target",
+                "the line keeps its current rate over the horizon",
+                f"a unit outside [{c.lsl:g}, {c.usl:g}] {c.unit} is scrapped at"
+                f" {c.unit_cost} {c.currency}",
+            ],
+        )
+
+    def _proposal(
+        self,
+        now: datetime,
+        samples: list[Sample],
+        smoothed: list[float],
+        sigma: float,
+        run: int,
+        shift: float,
+        setpoint: Sample,
+    ) -> Proposal:
+        c = self.config
+        key = hashlib.sha256(
+            f"{SPEC.name}|{c.characteristic}|{samples[-1].source_time.isoformat()}".encode()
+        ).hexdigest()[:20]
+        to_value = round(setpoint.value - shift, 2)
+        direction = "Lower" if to_value < setpoint.value else "Raise"
+        n = min(c.chart_points, len(samples))
+        shown = samples[-n:]
+        half = spc.ewma_half_width(10_000, sigma, c.ewma_lambda, c.ewma_width)
+        signals = spc.western_electric([s.value for s in shown], c.target, sigma)
+        for i in range(max(0, n - run), n):
+            signals.setdefault(i, []).append("EWMA beyond its control limit")
+        rules = sorted({r for hit in signals.values() for r in hit})
+        placeholder_saving = EstimatedSaving(
+            amount=Decimal(0), horizon_hours=c.horizon_hours, formula="", inputs={}, assumptions=[]
+        )
+        placeholder_baseline = Baseline(
+            metric="scrap_ratio", value=0.0, units=0, start=now, end=now, method=""
+        )
+        return Proposal(
+            proposal_id=f"p-{key}",
+            agent=SPEC.name,
+            line=c.line,
+            title=f"{direction} {c.characteristic_name} setpoint {setpoint.value:.2f} → "
+            f"{to_value:.2f} {c.unit} on {c.line}",
+            rationale=(
+                f"The EWMA of {c.characteristic_name} has been beyond its control limit for"
+                f" {run} samples since {samples[-run].source_time:%H:%M:%S} UTC; the recent mean"
+                f" is {c.target + shift:.2f} {c.unit} against a target of {c.target:.2f} {c.unit}"
+                f" (sigma {sigma:.2f} {c.unit}). Rules signalling: {'; '.join(rules)}."
+                f" Moving the setpoint by {-shift:+.2f} {c.unit} re-centres the process."
+            ),
+            action=SetpointChange(
+                action_id=f"a-{key}",
+                node_id=c.setpoint,
+                from_value=setpoint.value,
+                to_value=to_value,
+                unit=c.unit,
+            ),
+            evidence=ControlChart(
+                characteristic=c.characteristic_name,
+                unit=c.unit,
+                times=[s.source_time for s in shown],
+                values=[s.value for s in shown],
+                ewma=smoothed[-n:],
+                center=c.target,
+                sigma=sigma,
+                ewma_lcl=c.target - half,
+                ewma_ucl=c.target + half,
+                lsl=c.lsl,
+                usl=c.usl,
+                signals=signals,
+            ),
+            estimated_saving=placeholder_saving,
+            baseline=placeholder_baseline,
+            unit_cost=c.unit_cost,
+            counters=(c.good_counter, c.scrap_counter),
+            created_at=now,
+        )
+
+
+def _signal_run(
+    smoothed: list[float], center: float, sigma: float, lam: float, width: float
+) -> int:
+    """How many of the latest EWMA points lie beyond the same control limit, in a row."""
+    run, side = 0, 0
+    for i in range(len(smoothed) - 1, -1, -1):
+        deviation = smoothed[i] - center
+        if abs(deviation) <= spc.ewma_half_width(i + 1, sigma, lam, width):
+            break
+        this_side = int(math.copysign(1, deviation))
+        if side and this_side != side:
+            break
+        side, run = this_side, run + 1
+    return run
+
+
+def _skip(out: AgentOutput, reason: str, message: str) -> AgentOutput:
+    """Record why the agent did not judge the data this run."""
+    out.skipped[reason] = out.skipped.get(reason, 0) + 1
+    out.findings.append(
+        Finding(agent=SPEC.name, severity="warning", message=f"not acting: {message}")
+    )
+    return out
+
+
+SPEC = AgentSpec(
+    name="spc_drift",
+    version="1.0",
+    domain=Domain.QUALITY,
+    description="EWMA and Western Electric rules on a quality characteristic; proposes"
+    " re-centring its setpoint, priced as scrap avoided x unit cost.",
+    config_model=SpcDriftConfig,
+    factory=SpcDriftAgent,
+    risk=RiskClass.MEDIUM,
+    actions=("setpoint_change",),
+    default_interval_seconds=20.0,
+)

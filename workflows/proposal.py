@@ -1,0 +1,178 @@
+"""ProposalWorkflow: one per proposal; waits for a decision, executes, then measures the saving."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
+
+with workflow.unsafe.imports_passed_through():
+    from factory_agents.errors import GuardrailViolation
+    from workflows.activities import PlantActivities
+    from workflows.contracts import (
+        CountersInput,
+        Decision,
+        DecisionOutcome,
+        ExecuteInput,
+        MeasureInput,
+        ProposalInput,
+        ProposalResult,
+        RecordDecisionInput,
+        StatusInput,
+    )
+
+LEDGER_CALL = timedelta(seconds=30)
+PLANT_CALL = timedelta(seconds=30)
+NEVER_RETRY = ["GuardrailViolation", "WriteVerificationError", "ProposalNotPending"]
+RETRY = RetryPolicy(maximum_attempts=5, non_retryable_error_types=NEVER_RETRY)
+
+
+@workflow.defn
+class ProposalWorkflow:
+    """Shepherds one proposal: decision (Update), execution, verification, realized saving."""
+
+    @workflow.init
+    def __init__(self, inp: ProposalInput) -> None:
+        self._input = inp
+        self._status = "pending"
+        self._decision: Decision | None = None
+        self._outcome: DecisionOutcome | None = None
+
+    @workflow.run
+    async def run(self, inp: ProposalInput) -> ProposalResult:
+        """Wait for the decision until expiry, then act on it."""
+        ticket = inp.ticket
+        try:
+            await workflow.wait_condition(
+                lambda: self._decision is not None, timeout=timedelta(seconds=inp.ttl_seconds)
+            )
+        except TimeoutError:
+            self._status = "expired"
+            await self._set_status("expired", f"no decision within {inp.ttl_seconds:g} s")
+            return ProposalResult(proposal_id=ticket.proposal_id, status="expired")
+        decision = self._decision
+        assert decision is not None
+        await workflow.execute_activity_method(
+            PlantActivities.record_decision,
+            RecordDecisionInput(
+                proposal_id=ticket.proposal_id, decision=decision, decided_at=workflow.now()
+            ),
+            start_to_close_timeout=LEDGER_CALL,
+            retry_policy=RETRY,
+        )
+        if decision.decision == "reject":
+            return self._finish("rejected", f"rejected by {decision.user}; nothing was executed")
+        try:
+            executed = await workflow.execute_activity_method(
+                PlantActivities.execute_action,
+                ExecuteInput(proposal_id=ticket.proposal_id, action=ticket.action),
+                start_to_close_timeout=PLANT_CALL,
+                retry_policy=RETRY,
+            )
+        except ActivityError as err:
+            cause = str(err.cause) if err.cause is not None else str(err)
+            await self._set_status("failed", cause)
+            return self._finish("failed", f"not executed: {cause}")
+        action = ticket.action
+        self._finish(
+            "executed",
+            f"executed: {action.node_id} {action.from_value:g} → {action.to_value:g}"
+            f" {action.unit}, read back {executed.read_back:g}; measuring the saving for"
+            f" {inp.verification_seconds:g} s",
+        )
+        return await self._verify(inp)
+
+    async def _verify(self, inp: ProposalInput) -> ProposalResult:
+        """Count good and scrap over the verification window and record the realized saving."""
+        counters = CountersInput(good=inp.ticket.counters[0], scrap=inp.ticket.counters[1])
+        before = await workflow.execute_activity_method(
+            PlantActivities.read_counters,
+            counters,
+            start_to_close_timeout=PLANT_CALL,
+            retry_policy=RETRY,
+        )
+        await workflow.sleep(timedelta(seconds=inp.verification_seconds))
+        after = await workflow.execute_activity_method(
+            PlantActivities.read_counters,
+            counters,
+            start_to_close_timeout=PLANT_CALL,
+            retry_policy=RETRY,
+        )
+        measured = await workflow.execute_activity_method(
+            PlantActivities.measure_saving,
+            MeasureInput(
+                proposal_id=inp.ticket.proposal_id,
+                agent=inp.ticket.agent,
+                before=before,
+                after=after,
+            ),
+            start_to_close_timeout=LEDGER_CALL,
+            retry_policy=RETRY,
+        )
+        self._status = "verified"
+        return ProposalResult(
+            proposal_id=inp.ticket.proposal_id, status="verified", realized_amount=measured.amount
+        )
+
+    @workflow.update
+    async def decide(self, decision: Decision) -> DecisionOutcome:
+        """Take an engineer's decision; returns once it has been acted on."""
+        self._decision = decision
+        await workflow.wait_condition(lambda: self._outcome is not None)
+        assert self._outcome is not None
+        return self._outcome
+
+    @decide.validator
+    def _validate_decision(self, decision: Decision) -> None:
+        """Refuse, with no effect, a decision this proposal cannot take."""
+        ticket = self._input.ticket
+        if self._decision is not None:
+            d = self._decision
+            raise ValueError(
+                f"already {d.decision}d by {d.user}; a proposal takes one decision, nothing"
+                " was done twice"
+            )
+        if self._status != "pending":
+            raise ValueError(f"it is {self._status}, no longer pending; nothing was done")
+        if not decision.reason.strip():
+            raise ValueError("a decision needs a reason; say why in --reason")
+        if not decision.user.strip():
+            raise ValueError("a decision needs the deciding user's name")
+        if decision.proposal_hash and decision.proposal_hash != ticket.content_hash:
+            raise ValueError(
+                "the proposal you saw is not the one recorded (content hash differs);"
+                " reload it and decide again"
+            )
+        if decision.decision == "approve":
+            action = ticket.action
+            try:
+                self._input.policy.check(action.node_id, action.from_value, action.to_value)
+            except GuardrailViolation as err:
+                raise ValueError(f"cannot approve: {err}") from err
+
+    @workflow.query
+    def status(self) -> str:
+        """Where the proposal stands: pending, rejected, executed, failed, expired, verified."""
+        return self._status
+
+    def _finish(self, status: str, message: str) -> ProposalResult:
+        """Set the outcome the decision's caller is waiting for."""
+        assert self._decision is not None
+        self._status = status
+        self._outcome = DecisionOutcome(
+            proposal_id=self._input.ticket.proposal_id,
+            decision=self._decision.decision,
+            status=status,
+            message=message,
+        )
+        return ProposalResult(proposal_id=self._input.ticket.proposal_id, status=status)
+
+    async def _set_status(self, status: str, detail: str) -> None:
+        await workflow.execute_activity_method(
+            PlantActivities.set_status,
+            StatusInput(proposal_id=self._input.ticket.proposal_id, status=status, detail=detail),
+            start_to_close_timeout=LEDGER_CALL,
+            retry_policy=RETRY,
+        )
