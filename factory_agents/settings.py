@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     sim_speed: float = Field(10.0, gt=0, description="Simulated seconds per real second")
     sim_seed: int = 7
     board_port: int = 8501
+    board_address: str = Field("127.0.0.1", description="Interface the board binds to")
     agent_interval_seconds: float = Field(20.0, gt=0, description="How often agents run")
     proposal_ttl_seconds: float = Field(3600.0, gt=0, description="Pending proposals expire after")
     verification_seconds: float = Field(

@@ -11,7 +11,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from connectors.base import TagSource
-from connectors.opcua.client import OpcUaConnector
+from connectors.opcua.connector import OpcUaConnector
 from factory_agents.agent import Agent, AgentInput, CounterReading, DataNeeds, Proposal
 from factory_agents.errors import (
     DataQualityError,
@@ -52,7 +52,7 @@ async def read_agent_input(source: TagSource, needs: DataNeeds, now: datetime) -
     return AgentInput(now=now, current={s.tag: s for s in current}, history=history)
 
 
-def ticket_for(proposal: Proposal) -> ProposalTicket:
+def ticket_for(proposal: Proposal, expires_at: datetime) -> ProposalTicket:
     """The part of a proposal its workflow carries."""
     return ProposalTicket(
         proposal_id=proposal.proposal_id,
@@ -63,6 +63,7 @@ def ticket_for(proposal: Proposal) -> ProposalTicket:
         counters=proposal.counters,
         estimated_amount=proposal.estimated_saving.amount,
         currency=proposal.estimated_saving.currency,
+        expires_at=expires_at,
     )
 
 
@@ -97,8 +98,9 @@ class PlantActivities:
         findings = [f.message for f in output.findings]
         tickets: list[ProposalTicket] = []
         for proposal in output.proposals:
-            if await asyncio.to_thread(self._admit, proposal, inp.run_id, skipped, findings):
-                tickets.append(ticket_for(proposal))
+            admitted = await asyncio.to_thread(self._admit, proposal, inp.run_id, skipped, findings)
+            if admitted is not None:
+                tickets.append(admitted)
         await asyncio.to_thread(
             self.ledger.record_run,
             run_id=inp.run_id,
@@ -117,22 +119,23 @@ class PlantActivities:
 
     def _admit(
         self, proposal: Proposal, run_id: str, skipped: Counter[str], findings: list[str]
-    ) -> bool:
+    ) -> ProposalTicket | None:
         """Record a proposal unless one is open on the same node or it breaks a guardrail."""
         action = proposal.action
         open_id = self.ledger.open_proposal_for(action.node_id)
         if open_id is not None and open_id != proposal.proposal_id:
             skipped["open_proposal_on_node"] += 1
-            return False
+            return None
         try:
             self.policy.check(action.node_id, action.from_value, action.to_value)
         except GuardrailViolation as err:
             skipped["guardrail"] += 1
             findings.append(f"proposal withheld: {err}")
-            return False
+            return None
         expires = proposal.created_at + timedelta(seconds=self.settings.proposal_ttl_seconds)
         self.ledger.record_proposal(proposal, run_id=run_id, expires_at=expires)
-        return True
+        recorded = self.ledger.get_proposal(proposal.proposal_id)
+        return ticket_for(proposal, recorded.expires_at if recorded else expires)
 
     @activity.defn(name="record_decision")
     async def record_decision(self, inp: RecordDecisionInput) -> None:

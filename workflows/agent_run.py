@@ -34,7 +34,6 @@ class AgentRunWorkflow:
                     ProposalInput(
                         ticket=ticket,
                         policy=inp.policy,
-                        ttl_seconds=inp.ttl_seconds,
                         verification_seconds=inp.verification_seconds,
                     ),
                     id=ticket.proposal_id,

@@ -50,7 +50,7 @@ async def send_decision(
     try:
         return await handle.execute_update(ProposalWorkflow.decide, decision)
     except WorkflowUpdateFailedError as err:
-        cause = err.cause.message if err.cause is not None else str(err)
+        cause = str(err.cause) if err.cause is not None else str(err)
         raise ProposalNotPending(f"proposal {proposal_id}: {cause}") from err
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:

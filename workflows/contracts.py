@@ -15,11 +15,10 @@ DecisionKind = Literal["approve", "reject"]
 
 
 class AgentRunInput(BaseModel):
-    """Which agent to run, and the guardrails and timings its proposals get."""
+    """Which agent to run, and the guardrails and verification window its proposals get."""
 
     agent: str
     policy: Policy
-    ttl_seconds: float
     verification_seconds: float
 
 
@@ -43,6 +42,7 @@ class ProposalTicket(BaseModel):
     counters: tuple[str, str]
     estimated_amount: Decimal
     currency: str
+    expires_at: datetime
 
 
 class AgentRunResult(BaseModel):
@@ -55,11 +55,10 @@ class AgentRunResult(BaseModel):
 
 
 class ProposalInput(BaseModel):
-    """A proposal's workflow input: the ticket, the guardrails, and its timings."""
+    """A proposal's workflow input: the ticket, the guardrails, the verification window."""
 
     ticket: ProposalTicket
     policy: Policy
-    ttl_seconds: float
     verification_seconds: float
 
 

@@ -46,22 +46,26 @@ class ProposalWorkflow:
         ticket = inp.ticket
         try:
             await workflow.wait_condition(
-                lambda: self._decision is not None, timeout=timedelta(seconds=inp.ttl_seconds)
+                lambda: self._decision is not None,
+                timeout=max(self._time_left(), timedelta(seconds=1)),
             )
         except TimeoutError:
             self._status = "expired"
-            await self._set_status("expired", f"no decision within {inp.ttl_seconds:g} s")
+            await self._set_status("expired", f"no decision before {ticket.expires_at:%F %T} UTC")
             return ProposalResult(proposal_id=ticket.proposal_id, status="expired")
         decision = self._decision
         assert decision is not None
-        await workflow.execute_activity_method(
-            PlantActivities.record_decision,
-            RecordDecisionInput(
-                proposal_id=ticket.proposal_id, decision=decision, decided_at=workflow.now()
-            ),
-            start_to_close_timeout=LEDGER_CALL,
-            retry_policy=RETRY,
-        )
+        try:
+            await workflow.execute_activity_method(
+                PlantActivities.record_decision,
+                RecordDecisionInput(
+                    proposal_id=ticket.proposal_id, decision=decision, decided_at=workflow.now()
+                ),
+                start_to_close_timeout=LEDGER_CALL,
+                retry_policy=RETRY,
+            )
+        except ActivityError as err:
+            return self._finish("refused", f"decision not recorded, nothing executed: {err.cause}")
         if decision.decision == "reject":
             return self._finish("rejected", f"rejected by {decision.user}; nothing was executed")
         try:
@@ -134,8 +138,9 @@ class ProposalWorkflow:
                 f"already {d.decision}d by {d.user}; a proposal takes one decision, nothing"
                 " was done twice"
             )
-        if self._status != "pending":
-            raise ValueError(f"it is {self._status}, no longer pending; nothing was done")
+        if self._status != "pending" or self._time_left() <= timedelta(0):
+            status = "expired" if self._status == "pending" else self._status
+            raise ValueError(f"it is {status}, no longer pending; nothing was done")
         if not decision.reason.strip():
             raise ValueError("a decision needs a reason; say why in --reason")
         if not decision.user.strip():
@@ -156,6 +161,10 @@ class ProposalWorkflow:
     def status(self) -> str:
         """Where the proposal stands: pending, rejected, executed, failed, expired, verified."""
         return self._status
+
+    def _time_left(self) -> timedelta:
+        """Time until the proposal expires (negative once expired)."""
+        return self._input.ticket.expires_at - workflow.now()
 
     def _finish(self, status: str, message: str) -> ProposalResult:
         """Set the outcome the decision's caller is waiting for."""

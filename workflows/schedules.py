@@ -42,7 +42,6 @@ async def ensure_agent_schedules(
             AgentRunInput(
                 agent=agent,
                 policy=policy,
-                ttl_seconds=settings.proposal_ttl_seconds,
                 verification_seconds=settings.verification_seconds,
             ),
             id=f"agent-run-{agent}",

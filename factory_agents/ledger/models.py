@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -14,6 +14,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Integer,
+    MetaData,
     String,
     Text,
     TypeDecorator,
@@ -58,10 +59,23 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-class Base(DeclarativeBase):
-    """Declarative base of every ledger table."""
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
 
-    type_annotation_map = {datetime: UtcDateTime(), dict[str, Any]: JSON()}
+
+class Base(DeclarativeBase):
+    """Declarative base of every ledger table (constraints named, so migrations can alter them)."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UtcDateTime(),
+        dict[str, Any]: JSON(),
+    }
 
 
 class AgentRun(Base):
@@ -86,7 +100,8 @@ class ProposalRow(Base):
     __tablename__ = "proposals"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    run_id: Mapped[str | None] = mapped_column(ForeignKey("agent_runs.id"))
+    # No foreign key: a run's row is written when the run finishes, after its proposals.
+    run_id: Mapped[str | None] = mapped_column(String(64), index=True)
     agent: Mapped[str] = mapped_column(String(100), index=True)
     line: Mapped[str] = mapped_column(String(100))
     node_id: Mapped[str] = mapped_column(String(400), index=True)
@@ -95,7 +110,7 @@ class ProposalRow(Base):
     body: Mapped[dict[str, Any]] = mapped_column()
     content_hash: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(20), index=True)
-    created_at: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(index=True)
     expires_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -155,7 +170,9 @@ class AuditEvent(Base):
 
     __tablename__ = "audit_events"
 
-    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # Assigned by append_event as the tail's seq + 1, so seq is dense: a gap means a deleted row
+    # (database sequences skip numbers on rollback, which would look like tampering).
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     at: Mapped[datetime]
     actor: Mapped[str] = mapped_column(String(100))
     action: Mapped[str] = mapped_column(String(60))

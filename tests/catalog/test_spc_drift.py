@@ -1,4 +1,4 @@
-"""The SPC drift agent on crafted data: fires on a shift, stays quiet otherwise, never on bad data."""
+"""The SPC drift agent on crafted data: fires on a shift, quiet otherwise, never on bad data."""
 
 from __future__ import annotations
 

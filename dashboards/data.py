@@ -1,0 +1,271 @@
+"""Every ledger query the board makes: aggregated in SQL, cached for a few seconds."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import TypeVarTuple
+
+import streamlit as st
+from sqlalchemy import Float, Row, Select, and_, cast, func, select
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, aliased
+
+from factory_agents.errors import LedgerError
+from factory_agents.ledger import AgentTotals, Ledger, ProposalStatus, ProposalView, SavingKind
+from factory_agents.ledger.models import DecisionRow, ProposalRow, SavingRow
+from factory_agents.settings import Settings
+
+REFRESH_SECONDS = 5
+"""How often the live parts of the board rerun, and how long a query result is reused."""
+TABLE_ROWS = 200
+"""Most rows a table on the board shows (newest first)."""
+
+_estimated = aliased(SavingRow, name="estimated")
+_realized = aliased(SavingRow, name="realized")
+_Columns = TypeVarTuple("_Columns")
+
+
+@dataclass(frozen=True)
+class CurrencyTotals:
+    """Headline savings in one currency; estimated and realized are kept apart."""
+
+    currency: str
+    estimated: Decimal
+    realized: Decimal
+    proposals: int
+    verified: int
+    realization_rate: float | None
+
+
+@dataclass(frozen=True)
+class ProposalSavings:
+    """One proposal's estimated saving (over its horizon) next to its realized one (if any)."""
+
+    title: str
+    agent: str
+    status: str
+    created_at: datetime
+    currency: str
+    estimated: Decimal
+    horizon_hours: float
+    realized: Decimal | None
+    period_hours: float | None
+
+
+@dataclass(frozen=True)
+class RealizedPoint:
+    """The realized saving accumulated in one currency up to the moment one was measured."""
+
+    recorded_at: datetime
+    currency: str
+    cumulative: Decimal
+
+
+@dataclass(frozen=True)
+class DecisionEntry:
+    """An engineer's decision on a proposal, as the approval history shows it."""
+
+    decided_at: datetime
+    title: str
+    agent: str
+    decision: str
+    user: str
+    reason: str
+    status: str
+
+
+def ledger_url() -> str:
+    """The ledger URL the board reads, from the FACTORY_* settings."""
+    return Settings().ledger_url
+
+
+def _close_ledger(ledger: Ledger) -> None:
+    """Release a cached Ledger's connections when Streamlit drops it from its cache."""
+    ledger.close()
+
+
+@st.cache_resource(show_spinner=False, on_release=_close_ledger)
+def open_ledger(url: str) -> Ledger:
+    """The board's one Ledger (and its connection pool) per ledger URL."""
+    return Ledger.open(url)
+
+
+def _fetch(url: str, stmt: Select[*_Columns]) -> Sequence[Row[*_Columns]]:
+    """Run one read query on the ledger at `url`; database failures become LedgerError."""
+    try:
+        with Session(open_ledger(url).engine) as session:
+            return session.execute(stmt).all()
+    except DBAPIError as err:
+        raise LedgerError(
+            f"could not read the ledger: {err.orig}; check that the database is reachable"
+        ) from err
+
+
+@st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
+def agent_totals(url: str) -> list[AgentTotals]:
+    """Per agent and currency: estimated and realized sums and counts."""
+    return open_ledger(url).savings_totals()
+
+
+@st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
+def currency_totals(url: str) -> list[CurrencyTotals]:
+    """Headline totals per currency, with the realization rate of the verified proposals."""
+    rates = _realization_rates(url)
+    totals: dict[str, CurrencyTotals] = {}
+    for line in agent_totals(url):
+        earlier = totals.get(line.currency)
+        totals[line.currency] = CurrencyTotals(
+            currency=line.currency,
+            estimated=line.estimated_total + (earlier.estimated if earlier else Decimal(0)),
+            realized=line.realized_total + (earlier.realized if earlier else Decimal(0)),
+            proposals=line.proposals + (earlier.proposals if earlier else 0),
+            verified=line.verified + (earlier.verified if earlier else 0),
+            realization_rate=rates.get(line.currency),
+        )
+    return sorted(totals.values(), key=lambda total: total.currency)
+
+
+def _realization_rates(url: str) -> dict[str, float]:
+    """Per currency: realized saving per hour over estimated saving per hour, verified only."""
+    # Both amounts are stored in cents, so the ratio of the two rates needs no unit conversion.
+    realized_rate = func.sum(cast(_realized.amount, Float) / _realized.period_hours)
+    estimated_rate = func.sum(cast(_estimated.amount, Float) / _estimated.period_hours)
+    stmt = (
+        select(_estimated.currency, realized_rate, estimated_rate)
+        .join(
+            _realized,
+            and_(
+                _realized.proposal_id == _estimated.proposal_id,
+                _realized.kind == SavingKind.REALIZED,
+            ),
+        )
+        .where(
+            _estimated.kind == SavingKind.ESTIMATED,
+            _estimated.period_hours > 0,
+            _realized.period_hours > 0,
+        )
+        .group_by(_estimated.currency)
+    )
+    return {
+        currency: float(realized) / float(estimated)
+        for currency, realized, estimated in _fetch(url, stmt)
+        if estimated
+    }
+
+
+@st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
+def proposal_savings(url: str, limit: int = TABLE_ROWS) -> list[ProposalSavings]:
+    """The newest proposals with their estimated and realized savings side by side."""
+    stmt = (
+        select(
+            ProposalRow.title,
+            ProposalRow.agent,
+            ProposalRow.status,
+            ProposalRow.created_at,
+            _estimated.currency,
+            _estimated.amount,
+            _estimated.period_hours,
+            _realized.amount,
+            _realized.period_hours,
+        )
+        .join(
+            _estimated,
+            and_(_estimated.proposal_id == ProposalRow.id, _estimated.kind == SavingKind.ESTIMATED),
+        )
+        .outerjoin(
+            _realized,
+            and_(_realized.proposal_id == ProposalRow.id, _realized.kind == SavingKind.REALIZED),
+        )
+        .order_by(ProposalRow.created_at.desc(), ProposalRow.id.desc())
+        .limit(limit)
+    )
+    rows = _fetch(url, stmt)
+    return [
+        ProposalSavings(
+            title=title,
+            agent=agent,
+            status=status,
+            created_at=created_at,
+            currency=currency,
+            estimated=estimated,
+            horizon_hours=horizon,
+            realized=realized,
+            period_hours=period,
+        )
+        for title, agent, status, created_at, currency, estimated, horizon, realized, period in rows
+    ]
+
+
+@st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
+def cumulative_realized(url: str) -> list[RealizedPoint]:
+    """Realized saving accumulated over time per currency (a running sum computed in SQL)."""
+    running = func.sum(SavingRow.amount).over(
+        partition_by=SavingRow.currency, order_by=(SavingRow.recorded_at, SavingRow.id)
+    )
+    stmt = (
+        select(SavingRow.recorded_at, SavingRow.currency, running.label("cumulative"))
+        .where(SavingRow.kind == SavingKind.REALIZED)
+        .order_by(SavingRow.currency, SavingRow.recorded_at, SavingRow.id)
+    )
+    rows = _fetch(url, stmt)
+    return [
+        RealizedPoint(recorded_at=at, currency=currency, cumulative=cumulative)
+        for at, currency, cumulative in rows
+    ]
+
+
+@st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
+def pending_proposals(url: str) -> list[ProposalView]:
+    """Pending, unexpired proposals: largest estimated saving first, then least time left."""
+    now = datetime.now(UTC)
+    pending = open_ledger(url).list_proposals(status=ProposalStatus.PENDING, limit=TABLE_ROWS)
+    live = [view for view in pending if view.expires_at > now]
+    return sorted(live, key=lambda view: (-view.estimated_amount, view.expires_at))
+
+
+@st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
+def recent_decisions(url: str, limit: int = 20) -> list[DecisionEntry]:
+    """The newest decisions with the proposal they were about and where it stands now."""
+    stmt = (
+        select(
+            DecisionRow.decided_at,
+            ProposalRow.title,
+            ProposalRow.agent,
+            DecisionRow.decision,
+            DecisionRow.user,
+            DecisionRow.reason,
+            ProposalRow.status,
+        )
+        .join(ProposalRow, ProposalRow.id == DecisionRow.proposal_id)
+        .order_by(DecisionRow.decided_at.desc(), DecisionRow.id.desc())
+        .limit(limit)
+    )
+    rows = _fetch(url, stmt)
+    return [
+        DecisionEntry(
+            decided_at=decided_at,
+            title=title,
+            agent=agent,
+            decision=decision,
+            user=user,
+            reason=reason,
+            status=status,
+        )
+        for decided_at, title, agent, decision, user, reason, status in rows
+    ]
+
+
+def forget_cached_queries() -> None:
+    """Drop cached query results, so the next run shows the ledger as it is now."""
+    for query in (
+        agent_totals,
+        currency_totals,
+        proposal_savings,
+        cumulative_realized,
+        pending_proposals,
+        recent_decisions,
+    ):
+        query.clear()

@@ -1,0 +1,1 @@
+"""Ledger revisions, one module each, hand-written and reviewed."""

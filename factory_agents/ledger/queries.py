@@ -1,0 +1,218 @@
+"""Read queries of the ledger: proposals with their decision, action and savings; totals."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TypeVarTuple
+
+from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy.orm import Session, aliased
+
+from factory_agents.agent import Proposal
+from factory_agents.ledger.models import ActionRow, AuditEvent, DecisionRow, ProposalRow, SavingRow
+from factory_agents.ledger.views import (
+    ActionView,
+    AgentTotals,
+    AuditEntry,
+    DecisionView,
+    ProposalView,
+    SavingKind,
+    SavingsLine,
+)
+
+Ts = TypeVarTuple("Ts")
+_ZERO = Decimal("0.00")
+_estimated = aliased(SavingRow, name="estimated")
+_realized = aliased(SavingRow, name="realized")
+
+
+def _with_savings(stmt: Select[*Ts]) -> Select[*Ts]:
+    """Join a proposal query to its estimated saving and (outer) its realized one."""
+    return stmt.join(
+        _estimated,
+        and_(_estimated.proposal_id == ProposalRow.id, _estimated.kind == SavingKind.ESTIMATED),
+    ).outerjoin(
+        _realized,
+        and_(_realized.proposal_id == ProposalRow.id, _realized.kind == SavingKind.REALIZED),
+    )
+
+
+def proposal_views(
+    session: Session, *, proposal_id: str | None = None, status: str | None = None, limit: int = 200
+) -> list[ProposalView]:
+    """Proposals newest first, each with decision, action and savings, in one query."""
+    stmt = _with_savings(
+        select(
+            ProposalRow,
+            DecisionRow,
+            ActionRow,
+            _estimated.amount,
+            _estimated.currency,
+            _realized.amount,
+        )
+    )
+    stmt = stmt.outerjoin(DecisionRow, DecisionRow.proposal_id == ProposalRow.id).outerjoin(
+        ActionRow, ActionRow.proposal_id == ProposalRow.id
+    )
+    if proposal_id is not None:
+        stmt = stmt.where(ProposalRow.id == proposal_id)
+    if status is not None:
+        stmt = stmt.where(ProposalRow.status == status)
+    stmt = stmt.order_by(ProposalRow.created_at.desc(), ProposalRow.id.desc()).limit(limit)
+    views = []
+    for row, decision, action, estimated, currency, realized in session.execute(stmt):
+        views.append(
+            ProposalView(
+                id=row.id,
+                run_id=row.run_id,
+                agent=row.agent,
+                line=row.line,
+                node_id=row.node_id,
+                title=row.title,
+                status=row.status,
+                created_at=row.created_at,
+                expires_at=row.expires_at,
+                updated_at=row.updated_at,
+                content_hash=row.content_hash,
+                proposal=Proposal.model_validate(row.body),
+                decision=decision_view(decision) if decision is not None else None,
+                action=action_view(action) if action is not None else None,
+                estimated_amount=estimated,
+                realized_amount=realized,
+                currency=currency,
+            )
+        )
+    return views
+
+
+def decision_view(row: DecisionRow) -> DecisionView:
+    """The view of a stored decision."""
+    return DecisionView(
+        user=row.user,
+        decision=row.decision,
+        reason=row.reason,
+        proposal_hash=row.proposal_hash,
+        decided_at=row.decided_at,
+    )
+
+
+def action_view(row: ActionRow) -> ActionView:
+    """The view of a stored action."""
+    return ActionView(
+        action_id=row.id,
+        proposal_id=row.proposal_id,
+        kind=row.kind,
+        node_id=row.node_id,
+        from_value=row.from_value,
+        to_value=row.to_value,
+        read_back=row.read_back,
+        status=row.status,
+        executed_at=row.executed_at,
+        message=row.message,
+    )
+
+
+def savings_lines(session: Session) -> list[SavingsLine]:
+    """Estimated next to realized saving per proposal, newest first (one joined query)."""
+    stmt = _with_savings(
+        select(
+            ProposalRow.id,
+            ProposalRow.agent,
+            ProposalRow.line,
+            ProposalRow.title,
+            ProposalRow.status,
+            _estimated.amount,
+            _estimated.period_hours,
+            _realized.amount,
+            _realized.period_hours,
+            _estimated.currency,
+            ProposalRow.created_at,
+        )
+    ).order_by(ProposalRow.created_at.desc(), ProposalRow.id.desc())
+    return [
+        SavingsLine(
+            proposal_id=pid,
+            agent=agent,
+            line=line,
+            title=title,
+            status=status,
+            estimated_amount=estimated,
+            horizon_hours=horizon,
+            realized_amount=realized,
+            period_hours=period,
+            currency=currency,
+            created_at=created_at,
+        )
+        for (
+            pid,
+            agent,
+            line,
+            title,
+            status,
+            estimated,
+            horizon,
+            realized,
+            period,
+            currency,
+            created_at,
+        ) in session.execute(stmt)
+    ]
+
+
+def agent_totals(session: Session) -> list[AgentTotals]:
+    """Per agent and currency: estimated and realized sums and counts, grouped in SQL."""
+    verified_estimate = case((_realized.id.is_not(None), _estimated.amount), else_=None)
+    stmt = (
+        _with_savings(
+            select(
+                ProposalRow.agent,
+                _estimated.currency,
+                func.sum(_estimated.amount),
+                func.sum(verified_estimate),
+                func.sum(_realized.amount),
+                func.count(ProposalRow.id),
+                func.count(_realized.id),
+            )
+        )
+        .group_by(ProposalRow.agent, _estimated.currency)
+        .order_by(ProposalRow.agent, _estimated.currency)
+    )
+    return [
+        AgentTotals(
+            agent=agent,
+            currency=currency,
+            estimated_total=estimated or _ZERO,
+            estimated_verified_total=estimated_verified or _ZERO,
+            realized_total=realized or _ZERO,
+            proposals=proposals,
+            verified=verified,
+        )
+        for (
+            agent,
+            currency,
+            estimated,
+            estimated_verified,
+            realized,
+            proposals,
+            verified,
+        ) in session.execute(stmt)
+    ]
+
+
+def audit_entries(session: Session, *, subject: str | None, limit: int) -> list[AuditEntry]:
+    """Audit events newest first, optionally only those about one subject."""
+    stmt = select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(limit)
+    if subject is not None:
+        stmt = stmt.where(AuditEvent.subject == subject)
+    return [
+        AuditEntry(
+            seq=event.seq,
+            at=event.at,
+            actor=event.actor,
+            action=event.action,
+            subject=event.subject,
+            details=event.details,
+            hash=event.hash,
+        )
+        for event in session.scalars(stmt)
+    ]

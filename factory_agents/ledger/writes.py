@@ -1,0 +1,286 @@
+"""The ledger's units of work: each writes its rows and its audit event in the caller's session."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from factory_agents.agent import Baseline, Proposal, RealizedSaving
+from factory_agents.errors import LedgerError, ProposalError, ProposalNotPending
+from factory_agents.ledger.audit import append_event
+from factory_agents.ledger.checks import aware, currency, known_status, money, proposal_row
+from factory_agents.ledger.models import ActionRow, AgentRun, DecisionRow, ProposalRow, SavingRow
+from factory_agents.ledger.views import ProposalStatus, SavingKind
+
+SYSTEM_ACTOR = "factory-agents"
+_DECIDED = {"approve": ProposalStatus.APPROVED, "reject": ProposalStatus.REJECTED}
+
+
+def add_run(
+    session: Session,
+    *,
+    now: datetime,
+    run_id: str,
+    agent: str,
+    started_at: datetime,
+    finished_at: datetime,
+    status: str,
+    findings: int,
+    proposals: int,
+    skipped: dict[str, int],
+    message: str,
+) -> None:
+    """Record one agent run, unless a run with this id is recorded already."""
+    if session.get(AgentRun, run_id) is not None:
+        return
+    session.add(
+        AgentRun(
+            id=run_id,
+            agent=agent,
+            started_at=aware(started_at, "started_at"),
+            finished_at=aware(finished_at, "finished_at"),
+            status=status,
+            findings=findings,
+            proposals=proposals,
+            skipped=dict(skipped),
+            message=message,
+        )
+    )
+    details = {"status": status, "findings": findings, "proposals": proposals, "skipped": skipped}
+    append_event(
+        session, actor=agent, action="run.recorded", subject=run_id, details=details, at=now
+    )
+
+
+def add_proposal(
+    session: Session, proposal: Proposal, *, now: datetime, run_id: str | None, expires_at: datetime
+) -> bool:
+    """Record a pending proposal with its estimated saving; False if its id exists already."""
+    if session.get(ProposalRow, proposal.proposal_id) is not None:
+        return False
+    estimate = proposal.estimated_saving
+    session.add(
+        ProposalRow(
+            id=proposal.proposal_id,
+            run_id=run_id,
+            agent=proposal.agent,
+            line=proposal.line,
+            node_id=proposal.action.node_id,
+            title=proposal.title,
+            rationale=proposal.rationale,
+            body=proposal.model_dump(mode="json"),
+            content_hash=proposal.content_hash(),
+            status=ProposalStatus.PENDING,
+            created_at=aware(proposal.created_at, "proposal.created_at"),
+            expires_at=aware(expires_at, "expires_at"),
+            updated_at=now,
+        )
+    )
+    session.add(
+        SavingRow(
+            proposal_id=proposal.proposal_id,
+            kind=SavingKind.ESTIMATED,
+            agent=proposal.agent,
+            line=proposal.line,
+            amount=money(estimate.amount, "estimated saving"),
+            currency=currency(estimate.currency),
+            period_hours=estimate.horizon_hours,
+            baseline=proposal.baseline.model_dump(mode="json"),
+            method="\n".join([estimate.formula, *(f"assumes: {a}" for a in estimate.assumptions)]),
+            recorded_at=now,
+        )
+    )
+    details = {
+        "content_hash": proposal.content_hash(),
+        "run_id": run_id,
+        "node_id": proposal.action.node_id,
+        "from_value": proposal.action.from_value,
+        "to_value": proposal.action.to_value,
+        "estimated": estimate.amount,
+        "currency": estimate.currency,
+        "horizon_hours": estimate.horizon_hours,
+        "expires_at": expires_at,
+    }
+    append_event(
+        session,
+        actor=proposal.agent,
+        action="proposal.created",
+        subject=proposal.proposal_id,
+        details=details,
+        at=now,
+    )
+    return True
+
+
+def change_status(
+    session: Session, proposal_id: str, status: str, *, now: datetime, actor: str, detail: str
+) -> None:
+    """Move a proposal to `status` (no-op if it is there already)."""
+    known_status(status)
+    row = proposal_row(session, proposal_id)
+    if row.status == status:
+        return
+    details = {"from": row.status, "to": status, "detail": detail}
+    row.status, row.updated_at = status, now
+    append_event(
+        session, actor=actor, action="proposal.status", subject=proposal_id, details=details, at=now
+    )
+
+
+def add_decision(
+    session: Session,
+    proposal_id: str,
+    *,
+    now: datetime,
+    decision: Literal["approve", "reject"],
+    user: str,
+    reason: str,
+    proposal_hash: str,
+    at: datetime,
+) -> None:
+    """Record an engineer's decision on a pending proposal (no-op if they made it already)."""
+    if decision not in _DECIDED:
+        raise LedgerError(f"unknown decision {decision!r}; use 'approve' or 'reject'")
+    row = proposal_row(session, proposal_id)
+    earlier = session.scalar(select(DecisionRow).where(DecisionRow.proposal_id == proposal_id))
+    if earlier is not None:
+        if earlier.decision == decision and earlier.user == user:
+            return
+        raise ProposalNotPending(
+            f"proposal {proposal_id} was already {_DECIDED[earlier.decision]} by {earlier.user} "
+            f"at {earlier.decided_at.isoformat()}; {user}'s {decision} was not recorded. "
+            "Reload the approval queue to see its current state."
+        )
+    if row.status != ProposalStatus.PENDING:
+        raise ProposalNotPending(
+            f"proposal {proposal_id} is {row.status}, not pending, so {user} cannot {decision} it; "
+            "reload the approval queue (an agent will propose again if still needed)"
+        )
+    if aware(at, "at") > row.expires_at:
+        raise ProposalNotPending(
+            f"proposal {proposal_id} expired at {row.expires_at.isoformat()}, before {user}'s "
+            f"{decision} at {at.astimezone(UTC).isoformat()}; it can no longer be decided "
+            "(an agent will propose again if still needed)"
+        )
+    if proposal_hash != row.content_hash:
+        raise ProposalError(
+            f"{user} decided on content {proposal_hash[:12]} of proposal {proposal_id}, but the "
+            f"ledger holds content {row.content_hash[:12]}; reload the proposal and decide again"
+        )
+    session.add(
+        DecisionRow(
+            proposal_id=proposal_id,
+            decision=decision,
+            user=user,
+            reason=reason,
+            proposal_hash=proposal_hash,
+            decided_at=at,
+        )
+    )
+    row.status, row.updated_at = _DECIDED[decision], now
+    details = {"reason": reason, "proposal_hash": proposal_hash, "decided_at": at}
+    append_event(
+        session,
+        actor=user,
+        action=f"proposal.{_DECIDED[decision]}",
+        subject=proposal_id,
+        details=details,
+        at=now,
+    )
+
+
+def add_action(session: Session, action: ActionRow, *, now: datetime) -> None:
+    """Record an action taken for a proposal (no-op if its action id is recorded already)."""
+    earlier = session.get(ActionRow, action.id)
+    if earlier is not None:
+        if earlier.proposal_id != action.proposal_id:
+            raise LedgerError(
+                f"action {action.id} belongs to proposal {earlier.proposal_id}, not "
+                f"{action.proposal_id}; derive action ids from their proposal"
+            )
+        return
+    row = proposal_row(session, action.proposal_id)
+    other = session.scalar(select(ActionRow.id).where(ActionRow.proposal_id == row.id))
+    if other is not None:
+        raise LedgerError(
+            f"proposal {row.id} already has action {other}; an action runs at most once per "
+            f"proposal, so action {action.id} was not recorded"
+        )
+    aware(action.executed_at, "executed_at")
+    session.add(action)
+    executed = action.status == ProposalStatus.EXECUTED
+    row.status = ProposalStatus.EXECUTED if executed else ProposalStatus.FAILED
+    row.updated_at = now
+    details = {
+        "action_id": action.id,
+        "kind": action.kind,
+        "node_id": action.node_id,
+        "from_value": action.from_value,
+        "to_value": action.to_value,
+        "read_back": action.read_back,
+        "status": action.status,
+        "executed_at": action.executed_at,
+        "message": action.message,
+    }
+    append_event(
+        session,
+        actor=SYSTEM_ACTOR,
+        action="action.recorded",
+        subject=row.id,
+        details=details,
+        at=now,
+    )
+
+
+def add_realized(
+    session: Session,
+    proposal_id: str,
+    saving: RealizedSaving,
+    *,
+    now: datetime,
+    baseline: Baseline,
+) -> None:
+    """Record the saving measured after acting (no-op if recorded already); status verified."""
+    row = proposal_row(session, proposal_id)
+    kinds = select(SavingRow.kind, SavingRow.currency).where(SavingRow.proposal_id == proposal_id)
+    currencies = {kind: code for kind, code in session.execute(kinds)}
+    if SavingKind.REALIZED in currencies:
+        return
+    if row.status != ProposalStatus.EXECUTED:
+        raise LedgerError(
+            f"proposal {proposal_id} is {row.status}; a realized saving can only be recorded "
+            "after its action was executed (record_action with status 'executed')"
+        )
+    estimated_currency = currencies.get(SavingKind.ESTIMATED)
+    if saving.currency != estimated_currency:
+        raise LedgerError(
+            f"realized saving of proposal {proposal_id} is in {saving.currency} but its estimate "
+            f"is in {estimated_currency}; convert it to {estimated_currency} before recording"
+        )
+    session.add(
+        SavingRow(
+            proposal_id=proposal_id,
+            kind=SavingKind.REALIZED,
+            agent=row.agent,
+            line=row.line,
+            amount=money(saving.amount, "realized saving"),
+            currency=currency(saving.currency),
+            period_hours=saving.period_hours,
+            baseline=baseline.model_dump(mode="json"),
+            method=saving.method,
+            recorded_at=now,
+        )
+    )
+    row.status, row.updated_at = ProposalStatus.VERIFIED, now
+    details = {**saving.model_dump(mode="json"), "baseline": baseline.model_dump(mode="json")}
+    append_event(
+        session,
+        actor=SYSTEM_ACTOR,
+        action="saving.realized",
+        subject=proposal_id,
+        details=details,
+        at=now,
+    )
