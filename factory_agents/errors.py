@@ -4,6 +4,7 @@ FactoryAgentsError
 ├── ConfigurationError      settings or policy files that cannot be used
 ├── DataQualityError        data too bad, uncertain or stale to act on
 ├── ConnectorError          a plant system could not be reached or answered badly
+│   ├── WriteRejected        the device refused a write (Bad status): final
 │   └── WriteVerificationError   a write did not read back as written
 ├── GuardrailViolation      an action outside its allow-list, bounds, step or rate
 ├── ProposalError           a proposal that cannot take the decision asked for
@@ -29,6 +30,10 @@ class DataQualityError(FactoryAgentsError):
 
 class ConnectorError(FactoryAgentsError):
     """A plant system could not be reached or answered badly."""
+
+
+class WriteRejected(ConnectorError):
+    """The device refused a write with a Bad status; final, never retried."""
 
 
 class WriteVerificationError(ConnectorError):

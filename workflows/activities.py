@@ -17,6 +17,7 @@ from factory_agents.errors import (
     DataQualityError,
     GuardrailViolation,
     ProposalNotPending,
+    WriteRejected,
     WriteVerificationError,
 )
 from factory_agents.ledger.repository import Ledger
@@ -36,7 +37,7 @@ from workflows.contracts import (
     StatusInput,
 )
 
-FINAL_ERRORS = (GuardrailViolation, WriteVerificationError, ProposalNotPending)
+FINAL_ERRORS = (GuardrailViolation, WriteRejected, WriteVerificationError, ProposalNotPending)
 
 
 def _final(err: Exception) -> ApplicationError:

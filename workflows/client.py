@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from temporalio.client import Client, WorkflowUpdateFailedError
+from typing import Any
+
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError, RPCStatusCode
 
-from factory_agents.errors import ConnectorError, ProposalNotFound, ProposalNotPending
+from factory_agents.errors import (
+    ConnectorError,
+    ProposalError,
+    ProposalNotFound,
+    ProposalNotPending,
+)
 from factory_agents.settings import Settings
 from workflows.contracts import Decision, DecisionOutcome
 from workflows.proposal import ProposalWorkflow
@@ -54,13 +61,22 @@ async def send_decision(
         raise ProposalNotPending(f"proposal {proposal_id}: {cause}") from err
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:
-            raise ProposalNotFound(
-                f"no proposal {proposal_id!r} is waiting for a decision;"
-                " `factory-agents approvals list` shows the pending ones"
-            ) from err
-        if "already completed" in err.message:
-            raise ProposalNotPending(
-                f"proposal {proposal_id} is closed (expired, rejected or done); nothing was"
-                " executed. `factory-agents approvals list --all` shows its status"
-            ) from err
+            raise await _not_open(handle, proposal_id) from err
         raise ConnectorError(f"Temporal refused the decision on {proposal_id}: {err}") from err
+
+
+async def _not_open(handle: WorkflowHandle[Any, Any], proposal_id: str) -> ProposalError:
+    """Why a proposal takes no decision: it never existed, or its workflow has closed."""
+    try:
+        description = await handle.describe()
+    except RPCError:
+        return ProposalNotFound(
+            f"no proposal {proposal_id!r} exists; `factory-agents approvals list` shows the"
+            " pending ones"
+        )
+    state = description.status.name.lower() if description.status else "closed"
+    return ProposalNotPending(
+        f"proposal {proposal_id} is no longer pending (its workflow is {state}: decided,"
+        " expired or verified); nothing was done. `factory-agents approvals list --all`"
+        " shows its status"
+    )

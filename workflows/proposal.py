@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from factory_agents.errors import GuardrailViolation
@@ -25,7 +25,12 @@ with workflow.unsafe.imports_passed_through():
 
 LEDGER_CALL = timedelta(seconds=30)
 PLANT_CALL = timedelta(seconds=30)
-NEVER_RETRY = ["GuardrailViolation", "WriteVerificationError", "ProposalNotPending"]
+NEVER_RETRY = [
+    "GuardrailViolation",
+    "WriteRejected",
+    "WriteVerificationError",
+    "ProposalNotPending",
+]
 RETRY = RetryPolicy(maximum_attempts=5, non_retryable_error_types=NEVER_RETRY)
 
 
@@ -123,6 +128,8 @@ class ProposalWorkflow:
     @workflow.update
     async def decide(self, decision: Decision) -> DecisionOutcome:
         """Take an engineer's decision; returns once it has been acted on."""
+        if self._decision is not None:  # two updates accepted in one activation: first one wins
+            raise ApplicationError(self._already_decided(), type="ProposalNotPending")
         self._decision = decision
         await workflow.wait_condition(lambda: self._outcome is not None)
         assert self._outcome is not None
@@ -133,11 +140,7 @@ class ProposalWorkflow:
         """Refuse, with no effect, a decision this proposal cannot take."""
         ticket = self._input.ticket
         if self._decision is not None:
-            d = self._decision
-            raise ValueError(
-                f"already {d.decision}d by {d.user}; a proposal takes one decision, nothing"
-                " was done twice"
-            )
+            raise ValueError(self._already_decided())
         if self._status != "pending" or self._time_left() <= timedelta(0):
             status = "expired" if self._status == "pending" else self._status
             raise ValueError(f"it is {status}, no longer pending; nothing was done")
@@ -161,6 +164,12 @@ class ProposalWorkflow:
     def status(self) -> str:
         """Where the proposal stands: pending, rejected, executed, failed, expired, verified."""
         return self._status
+
+    def _already_decided(self) -> str:
+        """Why a second decision is refused."""
+        assert self._decision is not None
+        d = self._decision
+        return f"already {d.decision}d by {d.user}; it takes one decision, nothing was done twice"
 
     def _time_left(self) -> timedelta:
         """Time until the proposal expires (negative once expired)."""

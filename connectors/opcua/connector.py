@@ -29,6 +29,7 @@ from factory_agents.errors import (
     ConnectorError,
     DataQualityError,
     GuardrailViolation,
+    WriteRejected,
     WriteVerificationError,
 )
 from factory_agents.plant import Quality, Sample
@@ -217,7 +218,7 @@ class OpcUaConnector:
         with self._translated(f"write {node_id}"):
             (status,) = await client.uaclient.write(ua.WriteParameters(NodesToWrite=[write]))
         if not status.is_good():
-            raise ConnectorError(
+            raise WriteRejected(
                 f"{self.endpoint} refused to write {variant.Value!r} to {node_id}:"
                 f" {status_name(status)}. This is final and is not retried; check the node's"
                 " access level, data type and the device state"

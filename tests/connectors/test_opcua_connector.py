@@ -21,6 +21,7 @@ from factory_agents.errors import (
     ConnectorError,
     DataQualityError,
     GuardrailViolation,
+    WriteRejected,
 )
 from factory_agents.plant import Quality
 from factory_agents.policy import Policy, SetpointLimit
@@ -199,7 +200,7 @@ async def test_a_bad_live_value_blocks_the_write(
     assert await _live(connector) == live
 
 
-async def test_a_write_the_server_refuses_is_a_final_connector_error(
+async def test_a_write_the_server_refuses_is_final(
     plant: PlantSimulator,
 ) -> None:
     policy = Policy(
@@ -208,7 +209,7 @@ async def test_a_write_the_server_refuses_is_a_final_connector_error(
         )
     )
     async with OpcUaConnector(plant.endpoint, policy=policy) as connector:
-        with pytest.raises(ConnectorError, match="BadUserAccessDenied") as raised:
+        with pytest.raises(WriteRejected, match="BadUserAccessDenied") as raised:
             await connector.write_setpoint(_change(60.0, 62.0, node_id=SPEED_TAG))
         assert "not retried" in str(raised.value)
         assert await _live(connector, SPEED_TAG) == 60.0
