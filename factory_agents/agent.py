@@ -159,6 +159,16 @@ class CounterReading(BaseModel):
     at: datetime
 
 
+class VerificationWindow(BaseModel):
+    """What the plant did after acting: counters at both ends, and the agent's series between."""
+
+    model_config = ConfigDict(frozen=True)
+
+    before: CounterReading
+    after: CounterReading
+    data: AgentInput
+
+
 class Proposal(BaseModel):
     """An action an agent proposes, with its evidence, estimated saving and baseline."""
 
@@ -215,10 +225,8 @@ class Agent(Protocol):
         """Look at the data and return findings and proposals."""
         ...
 
-    def measure(
-        self, proposal: Proposal, before: CounterReading, after: CounterReading
-    ) -> RealizedSaving:
-        """The saving realized between two counter readings taken after acting."""
+    def measure(self, proposal: Proposal, window: VerificationWindow) -> RealizedSaving:
+        """The saving realized over the verification window after acting."""
         ...
 
 

@@ -29,8 +29,8 @@ app.add_typer(approvals, name="approvals")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(agents_app, name="agents")
 app.add_typer(audit_app, name="audit")
-console = Console()
-errors = Console(stderr=True)
+console = Console(soft_wrap=True)
+errors = Console(stderr=True, soft_wrap=True)
 
 ReasonOption = Annotated[str, typer.Option("--reason", help="Why; recorded with the decision")]
 UserOption = Annotated[
@@ -202,7 +202,7 @@ def _decide(proposal_id: str, *, approve: bool, reason: str, user: str | None) -
             proposal_hash=view.content_hash,
         )
     )  # fmt: skip
-    console.print(f"{outcome.proposal_id}: {outcome.status}: {outcome.message}")
+    console.print(f"{outcome.proposal_id}: {outcome.message}")
     if outcome.status == "failed":
         raise typer.Exit(1)
 
@@ -228,12 +228,10 @@ def ledger_savings(as_json: JsonOption = False) -> None:
         return
     table = Table("proposal", "agent", "status", "estimated", "realized")
     for line in lines:
-        estimated = f"{line.estimated_amount} {line.currency} / {line.estimated_hours:g} h"
-        realized = (
-            "-"
-            if line.realized_amount is None
-            else f"{line.realized_amount} {line.currency} over {line.realized_hours * 60:.1f} min"
-        )
+        estimated = f"{line.estimated_amount} {line.currency} / {line.horizon_hours:g} h"
+        realized = "not measured yet"
+        if line.realized_amount is not None and line.period_hours is not None:
+            realized = f"{line.realized_amount} {line.currency} / {line.period_hours * 60:.1f} min"
         table.add_row(line.proposal_id, line.agent, line.status, estimated, realized)
     console.print(table)
 

@@ -12,7 +12,14 @@ from temporalio.exceptions import ApplicationError
 
 from connectors.base import TagSource
 from connectors.opcua.connector import OpcUaConnector
-from factory_agents.agent import Agent, AgentInput, CounterReading, DataNeeds, Proposal
+from factory_agents.agent import (
+    Agent,
+    AgentInput,
+    CounterReading,
+    DataNeeds,
+    Proposal,
+    VerificationWindow,
+)
 from factory_agents.errors import (
     DataQualityError,
     GuardrailViolation,
@@ -203,14 +210,20 @@ class PlantActivities:
 
     @activity.defn(name="measure_saving")
     async def measure_saving(self, inp: MeasureInput) -> MeasureResult:
-        """Turn counter readings into the realized saving and record it next to the estimate."""
+        """Read what the agent watched over the window, and record the realized saving."""
         view = await asyncio.to_thread(self.ledger.get_proposal, inp.proposal_id)
         if view is None:
             raise ApplicationError(f"proposal {inp.proposal_id} is not in the ledger")
-        proposal = view.proposal
-        realized = self.agents[inp.agent].measure(proposal, inp.before, inp.after)
+        agent = self.agents[inp.agent]
+        start, end = inp.before.at, inp.after.at
+        async with self._plant() as plant:
+            history = {tag: await plant.history(tag, start, end) for tag in agent.needs().history}
+        window = VerificationWindow(
+            before=inp.before, after=inp.after, data=AgentInput(now=end, history=history)
+        )
+        realized = agent.measure(view.proposal, window)
         await asyncio.to_thread(
-            self.ledger.record_realized, inp.proposal_id, realized, baseline=proposal.baseline
+            self.ledger.record_realized, inp.proposal_id, realized, baseline=view.proposal.baseline
         )
         return MeasureResult(
             amount=realized.amount, currency=realized.currency, units=realized.units

@@ -6,6 +6,7 @@ from typing import Any
 
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from factory_agents.errors import (
@@ -57,7 +58,7 @@ async def send_decision(
     try:
         return await handle.execute_update(ProposalWorkflow.decide, decision)
     except WorkflowUpdateFailedError as err:
-        cause = str(err.cause) if err.cause is not None else str(err)
+        cause = err.cause.message if isinstance(err.cause, ApplicationError) else str(err.cause)
         raise ProposalNotPending(f"proposal {proposal_id}: {cause}") from err
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:

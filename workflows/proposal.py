@@ -91,7 +91,12 @@ class ProposalWorkflow:
             f" {action.unit}, read back {executed.read_back:g}; measuring the saving for"
             f" {inp.verification_seconds:g} s",
         )
-        return await self._verify(inp)
+        try:
+            return await self._verify(inp)
+        except ActivityError as err:
+            workflow.logger.warning("saving of %s not measured: %s", ticket.proposal_id, err.cause)
+            self._status = "unmeasured"
+            return ProposalResult(proposal_id=ticket.proposal_id, status="unmeasured")
 
     async def _verify(self, inp: ProposalInput) -> ProposalResult:
         """Count good and scrap over the verification window and record the realized saving."""
@@ -162,7 +167,7 @@ class ProposalWorkflow:
 
     @workflow.query
     def status(self) -> str:
-        """Where the proposal stands: pending, rejected, executed, failed, expired, verified."""
+        """Where it stands: pending, rejected, executed, failed, expired, verified, unmeasured."""
         return self._status
 
     def _already_decided(self) -> str:

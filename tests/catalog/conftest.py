@@ -22,29 +22,17 @@ def fill_line(
     setpoint: float = 500.0,
     age: float = 0.0,
 ) -> AgentInput:
-    """A line's recent history: fill weights (shifted from index `shift_from`) and counters."""
+    """A line's recent fill weights, one per unit, shifted from index `shift_from`."""
     cfg = SpcDriftConfig()
     rng = random.Random(seed)
     end = NOW - timedelta(seconds=age)
-    weights, good, scrap = [], [], []
-    g = s = 0
+    weights = []
     for i in range(n):
         t = end - timedelta(seconds=spacing * (n - 1 - i))
         w = setpoint + (shift if i >= shift_from else 0.0) + rng.gauss(0, 0.8)
-        if cfg.lsl <= w <= cfg.usl:
-            g += 1
-        else:
-            s += 1
         weights.append(Sample(tag=cfg.characteristic, value=w, source_time=t))
-        good.append(Sample(tag=cfg.good_counter, value=g, source_time=t))
-        scrap.append(Sample(tag=cfg.scrap_counter, value=s, source_time=t))
-    current = {
-        cfg.setpoint: Sample(tag=cfg.setpoint, value=setpoint, source_time=end),
-        cfg.good_counter: good[-1],
-        cfg.scrap_counter: scrap[-1],
-    }
-    history = {cfg.characteristic: weights, cfg.good_counter: good, cfg.scrap_counter: scrap}
-    return AgentInput(now=NOW, current=current, history=history)
+    current = {cfg.setpoint: Sample(tag=cfg.setpoint, value=setpoint, source_time=end)}
+    return AgentInput(now=NOW, current=current, history={cfg.characteristic: weights})
 
 
 def with_quality(data: AgentInput, tag: str, quality: Quality, every: int) -> AgentInput:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from decimal import Decimal
 
 import pytest
 
-from factory_agents.agent import CounterReading
+from factory_agents.agent import AgentInput, CounterReading, VerificationWindow
 from factory_agents.catalog.quality.spc_drift import SPEC, SpcDriftAgent, SpcDriftConfig
+from factory_agents.errors import DataQualityError
 from factory_agents.plant import Quality
 
 from .conftest import NOW, fill_line, with_quality
@@ -31,7 +31,6 @@ def test_a_shift_of_two_grams_yields_one_correcting_proposal(agent: SpcDriftAgen
     assert p.estimated_saving.amount > 0
     assert p.estimated_saving.currency == "EUR"
     assert p.estimated_saving.assumptions
-    assert 0.03 < p.baseline.value < 0.25  # ~10% scrap expected at +2 g, sigma 0.8
     assert p.evidence.ewma[-1] > p.evidence.ewma_ucl
     assert any("EWMA beyond its control limit" in r for r in p.evidence.signals.values())
     assert "beyond its control limit" in p.rationale
@@ -85,25 +84,56 @@ def test_too_little_data_is_not_judged(agent: SpcDriftAgent) -> None:
     assert out.skipped["insufficient_data"] == 1
 
 
+def window_after(
+    agent: SpcDriftAgent, *, shift: float, good: int, scrap: int, minutes: float = 1.0
+) -> VerificationWindow:
+    """Counters and weighed units over a verification window ending at NOW."""
+    weighed = fill_line(shift=shift, shift_from=0, n=600, seed=11).history[CFG.characteristic]
+    start = NOW - timedelta(minutes=minutes)
+    return VerificationWindow(
+        before=CounterReading(good=1000, scrap=100, at=start),
+        after=CounterReading(good=1000 + good, scrap=100 + scrap, at=NOW),
+        data=AgentInput(now=NOW, history={CFG.characteristic: weighed}),
+    )
+
+
 def test_realized_saving_is_scrap_avoided_times_unit_cost(agent: SpcDriftAgent) -> None:
     p = agent.analyze(fill_line(shift=2.0)).proposals[0]
-    before = CounterReading(good=1000, scrap=100, at=NOW)
-    after = CounterReading(good=1595, scrap=105, at=NOW + timedelta(minutes=1))
-    realized = agent.measure(p, before, after)
+    window = window_after(agent, shift=0.0, good=595, scrap=5)
+    realized = agent.measure(p, window)
     assert realized.units == 600
-    expected = (Decimal(str((p.baseline.value - 5 / 600) * 600)) * CFG.unit_cost).quantize(
-        Decimal("0.01")
-    )
-    assert realized.amount == expected
+    assert realized.metric_after < 0.01  # re-centred: almost nothing outside [497, 503]
+    expected = (p.baseline.value - realized.metric_after) * 600 * float(CFG.unit_cost)
+    assert float(realized.amount) == pytest.approx(expected, abs=0.01)
+    assert realized.amount > 0
     assert realized.period_hours == pytest.approx(1 / 60)
-    assert "baseline scrap ratio" in realized.method
+    assert "baseline out-of-spec ratio" in realized.method
 
 
-def test_realized_saving_can_be_negative_when_things_got_worse(agent: SpcDriftAgent) -> None:
+def test_realized_saving_is_negative_when_things_got_worse(agent: SpcDriftAgent) -> None:
     p = agent.analyze(fill_line(shift=2.0)).proposals[0]
-    before = CounterReading(good=0, scrap=0, at=NOW)
-    after = CounterReading(good=50, scrap=50, at=NOW + timedelta(minutes=1))
-    assert agent.measure(p, before, after).amount < 0
+    window = window_after(agent, shift=3.5, good=400, scrap=200)
+    assert agent.measure(p, window).amount < 0
+
+
+def test_a_window_without_enough_good_samples_is_not_measured(agent: SpcDriftAgent) -> None:
+    p = agent.analyze(fill_line(shift=2.0)).proposals[0]
+    window = window_after(agent, shift=0.0, good=600, scrap=0, minutes=0.01)
+    with pytest.raises(DataQualityError, match="not measured"):
+        agent.measure(p, window)
+
+
+def test_the_baseline_is_the_out_of_spec_ratio_since_the_shift(agent: SpcDriftAgent) -> None:
+    p = agent.analyze(fill_line(shift=2.0)).proposals[0]
+    assert p.baseline.metric == "out_of_spec_ratio"
+    assert p.baseline.units >= CFG.min_baseline_units
+    assert 0.05 < p.baseline.value < 0.2  # P(x > 503) at mean 502, sigma 0.8 is 10.6 %
+
+
+def test_a_fresh_shift_waits_for_enough_units_to_price_it(agent: SpcDriftAgent) -> None:
+    out = agent.analyze(fill_line(shift=2.0, shift_from=560))
+    assert out.proposals == []
+    assert out.skipped["insufficient_baseline"] == 1
 
 
 def test_spec_builds_the_agent_from_a_plain_dict() -> None:

@@ -16,7 +16,6 @@ from factory_agents.agent import (
     AgentSpec,
     Baseline,
     ControlChart,
-    CounterReading,
     DataNeeds,
     Domain,
     EstimatedSaving,
@@ -25,9 +24,10 @@ from factory_agents.agent import (
     RealizedSaving,
     RiskClass,
     SetpointChange,
+    VerificationWindow,
 )
 from factory_agents.catalog.quality import spc
-from factory_agents.catalog.quality.counters import scrap_between, units_per_hour
+from factory_agents.errors import DataQualityError
 from factory_agents.plant import Sample
 from factory_agents.screening import is_fresh, screen
 
@@ -55,7 +55,9 @@ class SpcDriftConfig(BaseModel):
     estimate_window: int = Field(30, ge=5, description="Recent points that estimate the shift")
     min_samples: int = Field(50, ge=10)
     min_correction: float = Field(0.3, gt=0, description="Smaller shifts are not worth a change")
-    min_baseline_units: int = Field(10, ge=1)
+    min_baseline_units: int = Field(
+        100, ge=10, description="Units weighed since the shift before its scrap ratio is trusted"
+    )
     chart_points: int = Field(300, ge=20)
     lookback_seconds: float = Field(60.0, gt=0)
     stale_after_seconds: float = Field(10.0, gt=0)
@@ -72,12 +74,10 @@ class SpcDriftAgent:
         self.config = config
 
     def needs(self) -> DataNeeds:
-        """The characteristic's history, the setpoint, and the line's counters."""
+        """The characteristic's history and the setpoint's live value."""
         c = self.config
         return DataNeeds(
-            current=(c.setpoint, c.good_counter, c.scrap_counter),
-            history=(c.characteristic, c.good_counter, c.scrap_counter),
-            lookback_seconds=c.lookback_seconds,
+            current=(c.setpoint,), history=(c.characteristic,), lookback_seconds=c.lookback_seconds
         )
 
     def analyze(self, data: AgentInput) -> AgentOutput:
@@ -110,15 +110,15 @@ class SpcDriftAgent:
                 Finding(agent=SPEC.name, severity="info", message=f"shift {shift:+.2f} too small")
             )
             return out
-        run_start = samples[-run].source_time
-        baseline = self._baseline(data, run_start)
-        if baseline is None:
-            return _skip(out, "insufficient_baseline", "too few counted units since the shift")
-        rate = units_per_hour(self._counter_series(data))
-        if rate is None:
-            return _skip(out, "insufficient_baseline", "cannot tell the production rate")
+        if run < c.min_baseline_units:
+            return _skip(
+                out,
+                "insufficient_baseline",
+                f"{run} units since the shift < {c.min_baseline_units}",
+            )
+        baseline = self._baseline(samples[-run:])
         proposal = self._proposal(data.now, samples, smoothed, sigma, run, shift, setpoint)
-        saving = self._estimate(shift, sigma, rate)
+        saving = self._estimate(shift, sigma, _units_per_hour(samples))
         out.proposals.append(
             proposal.model_copy(update={"estimated_saving": saving, "baseline": baseline})
         )
@@ -127,48 +127,53 @@ class SpcDriftAgent:
         )
         return out
 
-    def measure(
-        self, proposal: Proposal, before: CounterReading, after: CounterReading
-    ) -> RealizedSaving:
-        """Scrap avoided after acting, against the baseline scrap ratio, priced at unit cost."""
-        good, scrap = after.good - before.good, after.scrap - before.scrap
-        units = good + scrap
-        ratio_after = scrap / units if units > 0 else 0.0
+    def measure(self, proposal: Proposal, window: VerificationWindow) -> RealizedSaving:
+        """Scrap avoided after acting: (baseline - measured out-of-spec ratio) x units x cost."""
+        c = self.config
+        start, end = window.before.at, window.after.at
+        weighed = [
+            s
+            for s in screen(window.data.history.get(c.characteristic, []), end).usable
+            if start <= s.source_time <= end
+        ]
+        if len(weighed) < c.min_samples:
+            raise DataQualityError(
+                f"only {len(weighed)} good {c.characteristic_name} samples in the verification"
+                f" window (need {c.min_samples}); the realized saving is not measured"
+            )
+        ratio_after = self._out_of_spec_ratio(weighed)
+        units = (window.after.good + window.after.scrap) - (
+            window.before.good + window.before.scrap
+        )
         avoided = (proposal.baseline.value - ratio_after) * units
-        amount = (Decimal(str(avoided)) * proposal.unit_cost).quantize(CENTS)
-        hours = (after.at - before.at).total_seconds() / 3600
+        currency = proposal.estimated_saving.currency
         return RealizedSaving(
-            amount=amount,
-            currency=proposal.estimated_saving.currency,
-            period_hours=hours,
+            amount=(Decimal(str(avoided)) * proposal.unit_cost).quantize(CENTS),
+            currency=currency,
+            period_hours=(end - start).total_seconds() / 3600,
             metric_after=ratio_after,
             units=units,
             method=(
-                f"(baseline scrap ratio {proposal.baseline.value:.4f} - measured scrap ratio"
-                f" {ratio_after:.4f}) x {units} units counted after acting x unit cost"
-                f" {proposal.unit_cost} {proposal.estimated_saving.currency}; counterfactual:"
-                " the scrap ratio measured since the shift would have continued unchanged"
+                f"(baseline out-of-spec ratio {proposal.baseline.value:.4f} - measured"
+                f" {ratio_after:.4f} over {len(weighed)} weighed units) x {units} units produced"
+                f" (line counters) x unit cost {proposal.unit_cost} {currency}; counterfactual:"
+                " the ratio measured since the shift would have continued without the action"
             ),
         )
 
-    def _counter_series(self, data: AgentInput) -> tuple[list[Sample], list[Sample]]:
+    def _out_of_spec_ratio(self, samples: list[Sample]) -> float:
         c = self.config
-        good = screen(data.history.get(c.good_counter, []), data.now).usable
-        scrap = screen(data.history.get(c.scrap_counter, []), data.now).usable
-        return good, scrap
+        return sum(not c.lsl <= s.value <= c.usl for s in samples) / len(samples)
 
-    def _baseline(self, data: AgentInput, since: datetime) -> Baseline | None:
-        good, scrap = self._counter_series(data)
-        window = scrap_between(good, scrap, since)
-        if window is None or window.units < self.config.min_baseline_units:
-            return None
+    def _baseline(self, shifted: list[Sample]) -> Baseline:
         return Baseline(
-            metric="scrap_ratio",
-            value=window.scrap / window.units,
-            units=window.units,
-            start=window.start,
-            end=window.end,
-            method="line scrap / (good + scrap) counted from the first shifted sample to now",
+            metric="out_of_spec_ratio",
+            value=self._out_of_spec_ratio(shifted),
+            units=len(shifted),
+            start=shifted[0].source_time,
+            end=shifted[-1].source_time,
+            method=f"fraction of the {len(shifted)} units weighed since the shift that lie"
+            f" outside [{self.config.lsl:g}, {self.config.usl:g}] {self.config.unit}",
         )
 
     def _estimate(self, shift: float, sigma: float, rate: float) -> EstimatedSaving:
@@ -194,7 +199,7 @@ class SpcDriftAgent:
                 f"{c.characteristic_name} is normally distributed with sigma {sigma:.3f} {c.unit}"
                 " (mean moving range / 1.128)",
                 f"without action the mean stays {shift:+.2f} {c.unit} off target",
-                "the line keeps its current rate over the horizon",
+                "the line keeps its current rate over the horizon; every unit is weighed",
                 f"a unit outside [{c.lsl:g}, {c.usl:g}] {c.unit} is scrapped at"
                 f" {c.unit_cost} {c.currency}",
             ],
@@ -285,6 +290,12 @@ def _signal_run(
             break
         side, run = this_side, run + 1
     return run
+
+
+def _units_per_hour(samples: list[Sample]) -> float:
+    """Production rate from the weighed units (one sample per unit) over the look-back."""
+    seconds = (samples[-1].source_time - samples[0].source_time).total_seconds()
+    return (len(samples) - 1) / seconds * 3600 if seconds > 0 else 0.0
 
 
 def _skip(out: AgentOutput, reason: str, message: str) -> AgentOutput:
