@@ -76,9 +76,12 @@ def up(
 
     settings = Settings()
     supervisor = Supervisor(logs=settings.home / "logs", console=console)
+    supervisor.trap_signals()
     try:
         start_platform(settings, supervisor, board=not headless)
         supervisor.wait(duration)
+    except KeyboardInterrupt:
+        console.print("Stopping ...")
     finally:
         supervisor.stop_all()
 
@@ -178,7 +181,12 @@ def approvals_list(
         console.print("No proposals are waiting for a decision.")
         return
     now = datetime.now(UTC)
-    table = Table("id", "status", "proposal", "estimated saving", "expires in")
+    table = Table()
+    table.add_column("id", no_wrap=True)  # engineers copy it into `approvals approve`
+    table.add_column("status")
+    table.add_column("proposal", ratio=1)
+    table.add_column("estimated saving", no_wrap=True, justify="right")
+    table.add_column("expires in", no_wrap=True, justify="right")
     for v in sorted(views, key=lambda v: v.estimated_amount, reverse=True):
         left = max(0, int((v.expires_at - now).total_seconds() // 60))
         saving = f"{v.estimated_amount} {v.currency}"

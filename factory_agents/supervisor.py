@@ -55,26 +55,28 @@ class Supervisor:
         """A child that has exited, if any."""
         return next((c for c in self.children if c.process.poll() is not None), None)
 
-    def wait(self, duration: float | None) -> None:
-        """Block until the duration ends, a child exits, or SIGINT/SIGTERM arrives."""
-        deadline = None if duration is None else time.monotonic() + duration
+    def trap_signals(self) -> None:
+        """Turn SIGTERM and SIGHUP (a closed terminal) into KeyboardInterrupt, like Ctrl-C."""
 
         def _interrupt(signum: int, frame: FrameType | None) -> None:
             raise KeyboardInterrupt
 
-        signal.signal(signal.SIGTERM, _interrupt)
-        try:
-            while deadline is None or time.monotonic() < deadline:
-                exited = self.first_exited()
-                if exited is not None:
-                    self.console.print(
-                        f"[red]{exited.name} exited with code {exited.process.returncode};"
-                        f" see {exited.log}. Stopping the platform.[/red]"
-                    )
-                    return
-                time.sleep(0.5)
-        except KeyboardInterrupt:
-            self.console.print("Stopping ...")
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, _interrupt)
+
+    def wait(self, duration: float | None) -> None:
+        """Block until the duration ends or a child exits (Ctrl-C raises KeyboardInterrupt)."""
+        deadline = None if duration is None else time.monotonic() + duration
+        while deadline is None or time.monotonic() < deadline:
+            exited = self.first_exited()
+            if exited is not None:
+                self.console.print(
+                    f"[red]{exited.name} exited with code {exited.process.returncode};"
+                    f" see {exited.log}. Stopping the platform.[/red]"
+                )
+                return
+            time.sleep(0.5)
+        self.console.print(f"Ran for {duration:g} s; stopping ...")
 
     def stop_all(self, grace: float = 15.0) -> None:
         """Terminate every child (newest first), waiting up to `grace` s before killing it."""

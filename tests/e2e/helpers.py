@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -56,6 +57,19 @@ async def cli_json(settings: Settings, *args: str) -> Any:
     code, out, err = await cli(settings, *args, "--json")
     assert code == 0, err
     return json.loads(out)
+
+
+def cli_json_now(settings: Settings, *args: str) -> Any:
+    """The same as cli_json, blocking: for probes that `eventually` runs in a thread."""
+    done = subprocess.run(
+        [sys.executable, "-m", "factory_agents", *args, "--json"],
+        env=cli_env(settings) | {"PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return json.loads(done.stdout)
 
 
 async def live_setpoint(settings: Settings) -> float:
