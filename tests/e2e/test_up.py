@@ -1,4 +1,5 @@
-"""`factory-agents up` as a user runs it: a proposal, an approval, a saving, a clean stop."""
+"""`factory-agents up` as a user runs it: board up, a proposal that survives a restart, an
+approval, a realized saving, and every child stopped each time."""
 
 from __future__ import annotations
 
@@ -6,11 +7,13 @@ import asyncio
 import os
 import signal
 import sys
+import urllib.request
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
+from factory_agents.platform import opcua_port
 from factory_agents.settings import Settings
 from tests.conftest import free_port
 from workflows.devserver import port_is_open
@@ -20,7 +23,7 @@ from .helpers import cli, cli_json_now, eventually
 pytestmark = pytest.mark.e2e
 
 
-def up_settings(home: Path) -> dict[str, str]:
+def up_environment(home: Path) -> dict[str, str]:
     """An accelerated platform on free ports, with its state in `home`."""
     return {
         "FACTORY_HOME": str(home),
@@ -34,19 +37,63 @@ def up_settings(home: Path) -> dict[str, str]:
     }
 
 
-async def test_up_closes_the_loop_and_stops_every_child(tmp_path: Path) -> None:
-    env = up_settings(tmp_path / "home")
-    settings = Settings(**{k.removeprefix("FACTORY_").lower(): v for k, v in env.items()})
-    log = (tmp_path / "up.log").open("wb")
-    up = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "factory_agents", "up", "--headless", "--duration", "150",
-        env={**os.environ, **env}, stdout=log, stderr=log,
-    )  # fmt: skip
+class Up:
+    """One `factory-agents up` process, logging to a file."""
+
+    def __init__(self, env: dict[str, str], log: Path, *flags: str) -> None:
+        self.env, self.log, self.flags = env, log, flags
+        self.process: asyncio.subprocess.Process | None = None
+
+    async def __aenter__(self) -> Up:
+        with self.log.open("ab") as out:
+            self.process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "factory_agents", "up", *self.flags, "--duration", "150",
+                env={**os.environ, **self.env}, stdout=out, stderr=out,
+            )  # fmt: skip
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self.process is not None
+        if self.process.returncode is None:
+            self.process.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(self.process.wait(), timeout=60)
+
+
+def board_health(port: int) -> bool:
+    """True when the Streamlit board answers its health check."""
     try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
+            return bool(r.status == 200)
+    except OSError:
+        return False
+
+
+def assert_all_stopped(settings: Settings, log: str, children: tuple[str, ...]) -> None:
+    """Every child reported stopped and no port is left open."""
+    for child in children:
+        assert f"stopped {child}" in log, log
+    for port in (settings.temporal_port, opcua_port(settings.opcua_endpoint), settings.board_port):
+        assert not port_is_open(port), f"port {port} still open after stopping"
+
+
+async def test_up_survives_a_restart_closes_the_loop_and_stops_every_child(tmp_path: Path) -> None:
+    env = up_environment(tmp_path / "home")
+    settings = Settings(**{k.removeprefix("FACTORY_").lower(): v for k, v in env.items()})
+    first, second = tmp_path / "first.log", tmp_path / "second.log"
+
+    async with Up(env, first):
+        await eventually(lambda: board_health(settings.board_port), within=120, what="the board")
         proposals = await eventually(
             lambda: cli_json_now(settings, "approvals", "list"), within=120, what="a proposal"
         )
-        proposal_id = proposals[0]["id"]
+    assert_all_stopped(settings, first.read_text(), ("board", "worker", "simulator", "temporal"))
+
+    proposal_id = proposals[0]["id"]
+    async with Up(env, second, "--headless"):
+        listed = await eventually(
+            lambda: cli_json_now(settings, "approvals", "list"), within=60, what="the relisting"
+        )
+        assert proposal_id in [p["id"] for p in listed]
         code, out, err = await cli(settings, "approvals", "approve", proposal_id, "--reason", "ok")
         assert code == 0, err
         assert "executed" in out
@@ -58,13 +105,4 @@ async def test_up_closes_the_loop_and_stops_every_child(tmp_path: Path) -> None:
 
         amount = await eventually(realized, within=60, what="a realized saving")
         assert amount > 0
-    finally:
-        if up.returncode is None:
-            up.send_signal(signal.SIGTERM)
-        await asyncio.wait_for(up.wait(), timeout=60)
-        log.close()
-    output = (tmp_path / "up.log").read_text()
-    for child in ("temporal", "simulator", "worker"):
-        assert f"stopped {child}" in output, output
-    assert not port_is_open(settings.temporal_port)
-    assert not port_is_open(int(settings.opcua_endpoint.rsplit(":", 1)[1].split("/")[0]))
+    assert_all_stopped(settings, second.read_text(), ("worker", "simulator", "temporal"))
