@@ -7,10 +7,13 @@ from decimal import Decimal
 
 import pytest
 from temporalio.client import WorkflowExecutionStatus
+from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
+from temporalio.worker import Replayer
 
 from factory_agents.site import DEFAULT_POLICY
 from workflows.schedules import ensure_agent_schedules, schedule_id
+from workflows.worker import WORKFLOWS
 
 from .conftest import Platform
 from .helpers import cli, cli_json, eventually, live_setpoint
@@ -71,6 +74,10 @@ async def test_drift_is_proposed_approved_executed_and_its_saving_measured(
         assert Decimal(line["realized_amount"]) > 0
         assert Decimal(line["estimated_amount"]) == proposal.estimated_saving.amount
         assert ledger.audit_report().ok
+
+        # 5. The recorded history replays deterministically on today's workflow code.
+        replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter)
+        await replayer.replay_workflow(await handle.fetch_history())
     finally:
         with contextlib.suppress(RPCError):
             await platform.client.get_schedule_handle(schedule_id("spc_drift")).delete()
