@@ -14,7 +14,14 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, aliased
 
 from factory_agents.errors import LedgerError
-from factory_agents.ledger import AgentTotals, Ledger, ProposalStatus, ProposalView, SavingKind
+from factory_agents.ledger import (
+    AgentTotals,
+    Ledger,
+    ProposalStatus,
+    ProposalView,
+    SavingKind,
+    SavingsLine,
+)
 from factory_agents.ledger.models import DecisionRow, ProposalRow, SavingRow
 from factory_agents.settings import Settings
 
@@ -38,21 +45,6 @@ class CurrencyTotals:
     proposals: int
     verified: int
     realization_rate: float | None
-
-
-@dataclass(frozen=True)
-class ProposalSavings:
-    """One proposal's estimated saving (over its horizon) next to its realized one (if any)."""
-
-    title: str
-    agent: str
-    status: str
-    created_at: datetime
-    currency: str
-    estimated: Decimal
-    horizon_hours: float
-    realized: Decimal | None
-    period_hours: float | None
 
 
 @dataclass(frozen=True)
@@ -157,46 +149,9 @@ def _realization_rates(url: str) -> dict[str, float]:
 
 
 @st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
-def proposal_savings(url: str, limit: int = TABLE_ROWS) -> list[ProposalSavings]:
+def proposal_savings(url: str, limit: int = TABLE_ROWS) -> list[SavingsLine]:
     """The newest proposals with their estimated and realized savings side by side."""
-    stmt = (
-        select(
-            ProposalRow.title,
-            ProposalRow.agent,
-            ProposalRow.status,
-            ProposalRow.created_at,
-            _estimated.currency,
-            _estimated.amount,
-            _estimated.period_hours,
-            _realized.amount,
-            _realized.period_hours,
-        )
-        .join(
-            _estimated,
-            and_(_estimated.proposal_id == ProposalRow.id, _estimated.kind == SavingKind.ESTIMATED),
-        )
-        .outerjoin(
-            _realized,
-            and_(_realized.proposal_id == ProposalRow.id, _realized.kind == SavingKind.REALIZED),
-        )
-        .order_by(ProposalRow.created_at.desc(), ProposalRow.id.desc())
-        .limit(limit)
-    )
-    rows = _fetch(url, stmt)
-    return [
-        ProposalSavings(
-            title=title,
-            agent=agent,
-            status=status,
-            created_at=created_at,
-            currency=currency,
-            estimated=estimated,
-            horizon_hours=horizon,
-            realized=realized,
-            period_hours=period,
-        )
-        for title, agent, status, created_at, currency, estimated, horizon, realized, period in rows
-    ]
+    return open_ledger(url).savings_by_proposal(limit=limit)
 
 
 @st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)

@@ -8,7 +8,7 @@ import streamlit as st
 from dashboards import charts, data
 from dashboards.formatting import hours, money
 from factory_agents.errors import LedgerError
-from factory_agents.ledger import AgentTotals
+from factory_agents.ledger import AgentTotals, SavingsLine
 
 EMPTY_LEDGER = (
     "No savings recorded yet. When an agent proposes an action, its **estimated** saving "
@@ -72,7 +72,7 @@ def show_cumulative(points: list[data.RealizedPoint], currency: str) -> None:
     st.altair_chart(charts.cumulative_realized(frame, currency), width="stretch")
 
 
-def proposal_table(lines: list[data.ProposalSavings]) -> pd.DataFrame:
+def proposal_table(lines: list[SavingsLine]) -> pd.DataFrame:
     """One row per proposal: estimated saving with its horizon, realized with its period."""
     return pd.DataFrame(
         {
@@ -81,13 +81,13 @@ def proposal_table(lines: list[data.ProposalSavings]) -> pd.DataFrame:
             "Status": [line.status for line in lines],
             "Proposed at (UTC)": [line.created_at.strftime("%Y-%m-%d %H:%M") for line in lines],
             "Estimated saving": [
-                f"{money(line.estimated, line.currency)} over {hours(line.horizon_hours)}"
+                f"{money(line.estimated_amount, line.currency)} over {hours(line.horizon_hours)}"
                 for line in lines
             ],
             "Realized saving": [
                 "not measured yet"
-                if line.realized is None or line.period_hours is None
-                else f"{money(line.realized, line.currency)} over {hours(line.period_hours)}"
+                if line.realized_amount is None or line.period_hours is None
+                else f"{money(line.realized_amount, line.currency)} over {hours(line.period_hours)}"
                 for line in lines
             ],
         }

@@ -112,23 +112,27 @@ def action_view(row: ActionRow) -> ActionView:
     )
 
 
-def savings_lines(session: Session) -> list[SavingsLine]:
+def savings_lines(session: Session, limit: int | None = None) -> list[SavingsLine]:
     """Estimated next to realized saving per proposal, newest first (one joined query)."""
-    stmt = _with_savings(
-        select(
-            ProposalRow.id,
-            ProposalRow.agent,
-            ProposalRow.line,
-            ProposalRow.title,
-            ProposalRow.status,
-            _estimated.amount,
-            _estimated.period_hours,
-            _realized.amount,
-            _realized.period_hours,
-            _estimated.currency,
-            ProposalRow.created_at,
+    stmt = (
+        _with_savings(
+            select(
+                ProposalRow.id,
+                ProposalRow.agent,
+                ProposalRow.line,
+                ProposalRow.title,
+                ProposalRow.status,
+                _estimated.amount,
+                _estimated.period_hours,
+                _realized.amount,
+                _realized.period_hours,
+                _estimated.currency,
+                ProposalRow.created_at,
+            )
         )
-    ).order_by(ProposalRow.created_at.desc(), ProposalRow.id.desc())
+        .order_by(ProposalRow.created_at.desc(), ProposalRow.id.desc())
+        .limit(limit)
+    )
     return [
         SavingsLine(
             proposal_id=pid,

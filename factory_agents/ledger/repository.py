@@ -221,9 +221,9 @@ class Ledger:
             ),
         )
 
-    def savings_by_proposal(self) -> list[SavingsLine]:
-        """Estimated next to realized saving per proposal, newest first."""
-        return self._read(queries.savings_lines)
+    def savings_by_proposal(self, limit: int | None = None) -> list[SavingsLine]:
+        """Estimated next to realized saving per proposal, newest first (all, or the newest N)."""
+        return self._read(lambda session: queries.savings_lines(session, limit))
 
     def savings_totals(self) -> list[AgentTotals]:
         """Per agent and currency: estimated and realized sums, proposals and verified counts."""
