@@ -14,8 +14,7 @@ st.navigation(
             show_savings_page,
             title="Savings",
             icon=":material/savings:",
-            url_path="savings",
-            default=True,
+            default=True,  # served at the root URL; Streamlit ignores url_path here
         ),
         st.Page(
             show_approvals_page,

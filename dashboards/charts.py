@@ -87,14 +87,14 @@ def control_chart(chart: ControlChart) -> alt.LayerChart:
 
 
 def savings_by_agent(per_agent: pd.DataFrame, currency: str) -> alt.Chart:
-    """Grouped bars per agent: estimated next to realized, never stacked or added."""
+    """Grouped bars per agent: estimated next to realized per hour, never stacked or added."""
     bars: alt.Chart = (
         alt.Chart(per_agent)
         .mark_bar()
         .encode(
             x=alt.X("agent:N", title="Agent"),
             xOffset=alt.XOffset("kind:N", sort=["Estimated", "Realized"]),
-            y=alt.Y("amount:Q", title=f"Saving ({currency})"),
+            y=alt.Y("amount:Q", title=f"Saving per hour ({currency}/h)"),
             color=alt.Color(
                 "kind:N",
                 title="Saving",

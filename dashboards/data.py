@@ -48,6 +48,17 @@ class CurrencyTotals:
 
 
 @dataclass(frozen=True)
+class AgentRates:
+    """An agent's verified proposals, like for like: mean estimated and realized saving per hour."""
+
+    agent: str
+    currency: str
+    estimated_per_hour: float
+    realized_per_hour: float
+    verified: int
+
+
+@dataclass(frozen=True)
 class RealizedPoint:
     """The realized saving accumulated in one currency up to the moment one was measured."""
 
@@ -120,13 +131,15 @@ def currency_totals(url: str) -> list[CurrencyTotals]:
     return sorted(totals.values(), key=lambda total: total.currency)
 
 
-def _realization_rates(url: str) -> dict[str, float]:
-    """Per currency: realized saving per hour over estimated saving per hour, verified only."""
-    # Both amounts are stored in cents, so the ratio of the two rates needs no unit conversion.
-    realized_rate = func.sum(cast(_realized.amount, Float) / _realized.period_hours)
-    estimated_rate = func.sum(cast(_estimated.amount, Float) / _estimated.period_hours)
+@st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
+def hourly_rates(url: str) -> list[AgentRates]:
+    """Per agent and currency, over verified proposals: mean saving per hour, estimated (over
+    its horizon) and realized (over its verification window), so the two compare like for like."""
+    # Money is stored in cents: the casts read cents, hence the division by 100.
+    realized_rate = func.avg(cast(_realized.amount, Float) / 100 / _realized.period_hours)
+    estimated_rate = func.avg(cast(_estimated.amount, Float) / 100 / _estimated.period_hours)
     stmt = (
-        select(_estimated.currency, realized_rate, estimated_rate)
+        select(_estimated.agent, _estimated.currency, estimated_rate, realized_rate, func.count())
         .join(
             _realized,
             and_(
@@ -139,13 +152,25 @@ def _realization_rates(url: str) -> dict[str, float]:
             _estimated.period_hours > 0,
             _realized.period_hours > 0,
         )
-        .group_by(_estimated.currency)
+        .group_by(_estimated.agent, _estimated.currency)
+        .order_by(_estimated.agent)
     )
-    return {
-        currency: float(realized) / float(estimated)
-        for currency, realized, estimated in _fetch(url, stmt)
-        if estimated
-    }
+    return [
+        AgentRates(agent, currency, float(estimated), float(realized), count)
+        for agent, currency, estimated, realized, count in _fetch(url, stmt)
+    ]
+
+
+def _realization_rates(url: str) -> dict[str, float]:
+    """Per currency: realized saving per hour over estimated saving per hour, verified only."""
+    sums: dict[str, list[float]] = {}
+    for rate in hourly_rates(url):
+        realized, estimated = sums.setdefault(rate.currency, [0.0, 0.0])
+        sums[rate.currency] = [
+            realized + rate.realized_per_hour * rate.verified,
+            estimated + rate.estimated_per_hour * rate.verified,
+        ]
+    return {currency: r / e for currency, (r, e) in sums.items() if e}
 
 
 @st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)

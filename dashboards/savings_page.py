@@ -8,7 +8,7 @@ import streamlit as st
 from dashboards import charts, data
 from dashboards.formatting import hours, money
 from factory_agents.errors import LedgerError
-from factory_agents.ledger import AgentTotals, SavingsLine
+from factory_agents.ledger import SavingsLine
 
 EMPTY_LEDGER = (
     "No savings recorded yet. When an agent proposes an action, its **estimated** saving "
@@ -47,14 +47,20 @@ def show_headline(total: data.CurrencyTotals) -> None:
     )
 
 
-def show_agents_chart(totals: list[AgentTotals], currency: str) -> None:
-    """Estimated next to realized saving for each agent, in one currency."""
+def show_agents_chart(rates: list[data.AgentRates], currency: str) -> None:
+    """Estimated next to realized saving per hour for each agent, in one currency."""
     rows = [
-        {"agent": line.agent, "kind": kind, "amount": float(amount)}
-        for line in totals
-        if line.currency == currency
-        for kind, amount in (("Estimated", line.estimated_total), ("Realized", line.realized_total))
+        {"agent": rate.agent, "kind": kind, "amount": amount}
+        for rate in rates
+        if rate.currency == currency
+        for kind, amount in (
+            ("Estimated", rate.estimated_per_hour),
+            ("Realized", rate.realized_per_hour),
+        )
     ]
+    if not rows:
+        st.info(NOTHING_REALIZED)
+        return
     st.altair_chart(charts.savings_by_agent(pd.DataFrame(rows), currency), width="stretch")
 
 
@@ -100,7 +106,7 @@ def live_savings() -> None:
     url = data.ledger_url()
     try:
         totals = data.currency_totals(url)
-        per_agent = data.agent_totals(url)
+        per_agent = data.hourly_rates(url)
         points = data.cumulative_realized(url)
         lines = data.proposal_savings(url)
     except LedgerError as err:
@@ -115,7 +121,10 @@ def live_savings() -> None:
         show_headline(total)
         by_agent, over_time = st.columns(2)
         with by_agent:
-            st.markdown("**Estimated vs realized saving per agent**")
+            st.markdown(
+                "**Saving per hour per agent** (verified proposals: estimated over its horizon,"
+                " realized over its verification window)"
+            )
             show_agents_chart(per_agent, total.currency)
         with over_time:
             st.markdown("**Cumulative realized saving**")

@@ -132,6 +132,7 @@ def board() -> None:
         "--server.address", settings.board_address,
         "--server.port", str(settings.board_port),
         "--browser.gatherUsageStats", "false",
+        "--client.toolbarMode", "viewer",
     ]  # fmt: skip
     streamlit_cli.main()
 

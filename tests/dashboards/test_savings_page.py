@@ -21,7 +21,7 @@ def test_headline_metrics_come_from_the_ledger(seeded_url: str) -> None:
     }
 
 
-def test_agents_chart_puts_estimated_next_to_realized(seeded_url: str) -> None:
+def test_agents_chart_compares_estimated_and_realized_per_hour(seeded_url: str) -> None:
     bars, _ = charts(open_board())
 
     spec = chart_spec(bars)
@@ -30,12 +30,12 @@ def test_agents_chart_puts_estimated_next_to_realized(seeded_url: str) -> None:
     assert spec["mark"]["type"] == "bar"
     assert spec["encoding"]["xOffset"]["field"] == "kind"
     assert "stack" not in spec["encoding"]["y"]
-    assert spec["encoding"]["y"]["title"] == "Saving (EUR)"
+    assert spec["encoding"]["y"]["title"] == "Saving per hour (EUR/h)"
     amounts = {(row.agent, row.kind): row.amount for row in frame.itertuples()}
-    assert amounts == {
-        ("oven_energy", "Estimated"): 560.0,
-        ("oven_energy", "Realized"): 8.0,
-        ("spc_drift", "Estimated"): 580.0,
+    assert amounts == {  # verified only: 100 EUR / 10 h vs 8 EUR / 2 h; 200 / 8 h vs 30 / 1 h
+        ("oven_energy", "Estimated"): 10.0,
+        ("oven_energy", "Realized"): 4.0,
+        ("spc_drift", "Estimated"): 25.0,
         ("spc_drift", "Realized"): 30.0,
     }
 
