@@ -115,7 +115,9 @@ def cumulative_realized(points: pd.DataFrame, currency: str) -> alt.Chart:
         alt.Chart(points)
         .mark_line(point=True, interpolate="step-after", color=REALIZED_COLOUR)
         .encode(
-            x=alt.X("recorded_at:T", title="Measured at (UTC)"),
+            x=alt.X(
+                "recorded_at:T", title="Measured at (UTC)", axis=alt.Axis(format="%b %d %H:%M")
+            ),
             y=alt.Y("cumulative:Q", title=f"Cumulative realized saving ({currency})"),
             tooltip=[
                 alt.Tooltip("recorded_at:T", title="measured at", format="%Y-%m-%d %H:%M"),
