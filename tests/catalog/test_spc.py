@@ -56,3 +56,31 @@ def test_out_of_spec_fraction_of_a_centred_and_a_shifted_process() -> None:
     assert centred == pytest.approx(0.0027, abs=1e-4)
     shifted = spc.out_of_spec_fraction(1.5, 1.0, -3.0, 3.0)
     assert shifted == pytest.approx(0.0668, abs=1e-3)
+
+
+def test_tabular_cusum_accumulates_and_resets_at_zero() -> None:
+    # center 10, sigma 2, k 0.5: reference values 11 (upper) and 9 (lower), computed by hand
+    sums = spc.tabular_cusum([12.0, 14.0, 8.0, 6.0, 7.0], center=10.0, sigma=2.0, k=0.5)
+    assert sums.upper == [1.0, 4.0, 1.0, 0.0, 0.0]
+    assert sums.lower == [0.0, 0.0, 1.0, 4.0, 6.0]
+
+
+def test_tabular_cusum_stays_at_zero_within_the_allowance() -> None:
+    sums = spc.tabular_cusum([0.4, -0.4, 0.5, -0.5], center=0.0, sigma=1.0, k=0.5)
+    assert sums.upper == sums.lower == [0.0, 0.0, 0.0, 0.0]
+
+
+def test_ewma_asymptotic_limits_are_the_exact_ones_in_the_long_run() -> None:
+    steady = spc.ewma_asymptotic_half_width(sigma=2.0, lam=0.1, width=2.814)
+    assert steady == pytest.approx(spc.ewma_half_width(5_000, sigma=2.0, lam=0.1, width=2.814))
+
+
+def test_cusum_finds_a_one_sigma_shift_sooner_than_a_three_sigma_limit() -> None:
+    cusum_delays, shewhart_delays = [], []
+    for seed in range(100):
+        rng = random.Random(seed)
+        values = [rng.gauss(1.0, 1.0) for _ in range(400)]
+        sums = spc.tabular_cusum(values, center=0.0, sigma=1.0, k=0.5)
+        cusum_delays.append(next(i for i, c in enumerate(sums.upper) if c > 5.0))
+        shewhart_delays.append(next((i for i, v in enumerate(values) if abs(v) > 3.0), 400))
+    assert sum(cusum_delays) < sum(shewhart_delays) / 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from pydantic import ValidationError
 
 from factory_agents.agent import AgentInput, CounterReading, VerificationWindow
 from factory_agents.catalog.quality.spc_drift import SPEC, SpcDriftAgent, SpcDriftConfig
@@ -136,7 +137,75 @@ def test_a_fresh_shift_waits_for_enough_units_to_price_it(agent: SpcDriftAgent) 
     assert out.skipped["insufficient_baseline"] == 1
 
 
+TWO_SIGMA = 1.6  # the crafted fill weights have sigma 0.8 g
+DECIDING_RULE = {
+    "ewma": "EWMA beyond its control limit",
+    "cusum": "CUSUM C+ beyond h = 5 sigma (k = 0.5 sigma)",
+    "shewhart": "WE",
+}
+DECIDING_SUBJECT = {"ewma": "EWMA", "cusum": "upper CUSUM", "shewhart": "individuals chart"}
+
+
+@pytest.mark.parametrize("chart", ["ewma", "cusum", "shewhart"])
+@pytest.mark.parametrize("seed", range(6))
+def test_each_chart_fires_on_a_two_sigma_shift(chart: str, seed: int) -> None:
+    agent = SpcDriftAgent(SpcDriftConfig.model_validate({"chart": chart}))
+    (p,) = agent.analyze(fill_line(shift=TWO_SIGMA, seed=seed)).proposals
+    assert p.action.to_value == pytest.approx(500.0 - TWO_SIGMA, abs=0.45)
+    assert p.rationale.startswith(f"The {DECIDING_SUBJECT[chart]} of fill weight has been")
+    latest = p.evidence.signals[len(p.evidence.values) - 1]
+    assert any(rule.startswith(DECIDING_RULE[chart]) for rule in latest)
+    assert p.evidence.ewma[-1] > p.evidence.ewma_ucl  # the board's EWMA, whatever decided
+
+
+@pytest.mark.parametrize("chart", ["ewma", "cusum", "shewhart"])
+def test_each_chart_is_quiet_on_an_in_control_process(chart: str) -> None:
+    agent = SpcDriftAgent(SpcDriftConfig.model_validate({"chart": chart}))
+    for seed in range(12):
+        out = agent.analyze(fill_line(shift=0.0, seed=seed))
+        assert (out.proposals, out.findings, out.skipped) == ([], [], {})
+
+
+def test_a_downward_shift_is_decided_by_the_lower_cusum() -> None:
+    agent = SpcDriftAgent(SpcDriftConfig(chart="cusum"))
+    (p,) = agent.analyze(fill_line(shift=-TWO_SIGMA)).proposals
+    assert p.title.startswith("Raise")
+    assert "lower CUSUM" in p.rationale
+    assert "CUSUM C- beyond h = 5 sigma (k = 0.5 sigma)" in p.evidence.signals[CFG.chart_points - 1]
+
+
+def test_the_config_selects_the_chart_and_its_parameters() -> None:
+    assert CFG.chart == "ewma"
+    built = SPEC.create({"chart": "cusum", "cusum_k": 0.25, "cusum_h": 8.0})
+    assert isinstance(built, SpcDriftAgent)
+    (p,) = built.analyze(fill_line(shift=TWO_SIGMA)).proposals
+    rules = {rule for hit in p.evidence.signals.values() for rule in hit}
+    assert "CUSUM C+ beyond h = 8 sigma (k = 0.25 sigma)" in rules
+    assert "EWMA beyond its control limit" not in rules
+
+
+def test_an_unknown_chart_is_a_clear_validation_error() -> None:
+    with pytest.raises(
+        ValidationError, match=r"chart\n  Input should be 'ewma', 'cusum' or 'shewhart'"
+    ):
+        SPEC.create({"chart": "xbar-r"})
+
+
 def test_spec_builds_the_agent_from_a_plain_dict() -> None:
     built = SPEC.create({"target": 250.0, "lsl": 245.0, "usl": 255.0})
     assert isinstance(built, SpcDriftAgent)
     assert built.config.target == 250.0
+
+
+def test_the_estimate_prices_the_scrap_measured_since_the_shift(agent: SpcDriftAgent) -> None:
+    p = agent.analyze(fill_line(shift=2.0)).proposals[0]
+    inputs = p.estimated_saving.inputs
+    assert inputs["scrap_fraction_now"] == pytest.approx(p.baseline.value, abs=1e-5)
+    assert inputs["scrap_fraction_recentred"] < 0.001
+    expected = (
+        inputs["units_per_hour"]
+        * inputs["horizon_hours"]
+        * (inputs["scrap_fraction_now"] - inputs["scrap_fraction_recentred"])
+        * inputs["unit_cost"]
+    )
+    assert float(p.estimated_saving.amount) == pytest.approx(expected, rel=1e-3)

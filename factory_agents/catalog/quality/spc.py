@@ -1,10 +1,11 @@
-"""Statistical process control: EWMA with exact limits, Western Electric rules, scrap model."""
+"""Statistical process control: EWMA, tabular CUSUM, Western Electric rules, scrap model."""
 
 from __future__ import annotations
 
 import itertools
 import math
 from collections.abc import Sequence
+from typing import NamedTuple
 
 D2_FOR_MOVING_RANGE_OF_2 = 1.128
 
@@ -30,6 +31,32 @@ def ewma(values: Sequence[float], center: float, lam: float) -> list[float]:
 def ewma_half_width(i: int, sigma: float, lam: float, width: float) -> float:
     """Half-width of the EWMA control limits at sample i (1-based), exact time-varying form."""
     return width * sigma * math.sqrt(lam / (2 - lam) * (1 - (1 - lam) ** (2 * i)))
+
+
+def ewma_asymptotic_half_width(sigma: float, lam: float, width: float) -> float:
+    """Half-width of the steady-state EWMA control limits, L * sigma * sqrt(lam / (2 - lam))."""
+    return width * sigma * math.sqrt(lam / (2 - lam))
+
+
+class CusumSums(NamedTuple):
+    """The upper and lower cumulative sums C+ and C- of a tabular CUSUM, one of each per value."""
+
+    upper: list[float]
+    lower: list[float]
+
+
+def tabular_cusum(values: Sequence[float], center: float, sigma: float, k: float) -> CusumSums:
+    """Two-sided tabular CUSUM from zero, C+ = max(0, x - (center + k*sigma) + C+), C- mirrored."""
+    allowance = k * sigma
+    high = low = 0.0
+    upper: list[float] = []
+    lower: list[float] = []
+    for x in values:
+        high = max(0.0, x - (center + allowance) + high)
+        low = max(0.0, (center - allowance) - x + low)
+        upper.append(high)
+        lower.append(low)
+    return CusumSums(upper, lower)
 
 
 def western_electric(values: Sequence[float], center: float, sigma: float) -> dict[int, list[str]]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import math
 from datetime import datetime, timedelta
 from decimal import Decimal
 from statistics import fmean
@@ -15,7 +14,6 @@ from factory_agents.agent import (
     AgentOutput,
     AgentSpec,
     Baseline,
-    ControlChart,
     DataNeeds,
     Domain,
     EstimatedSaving,
@@ -26,7 +24,8 @@ from factory_agents.agent import (
     SetpointChange,
     VerificationWindow,
 )
-from factory_agents.catalog.quality import spc
+from factory_agents.catalog.quality import charts, spc
+from factory_agents.catalog.quality.charts import ChartName, ChartVerdict
 from factory_agents.errors import DataQualityError
 from factory_agents.plant import Sample
 from factory_agents.screening import is_fresh, screen
@@ -49,9 +48,14 @@ class SpcDriftConfig(BaseModel):
     target: float = 500.0
     lsl: float = 497.0
     usl: float = 503.0
+    chart: ChartName = Field(
+        "ewma", description="The scheme that decides: ewma, cusum (tabular) or shewhart (WE rules)"
+    )
     ewma_lambda: float = Field(0.2, gt=0, le=1)
     ewma_width: float = Field(2.962, gt=0, description="L; 2.962 with lambda 0.2 gives ARL0 ~ 500")
-    persistence: int = Field(10, ge=1, description="EWMA points beyond a limit before proposing")
+    cusum_k: float = Field(0.5, ge=0, description="CUSUM allowance k, in sigma")
+    cusum_h: float = Field(5.0, gt=0, description="CUSUM decision interval h, in sigma")
+    persistence: int = Field(10, ge=1, description="Signalling points in a row before proposing")
     estimate_window: int = Field(30, ge=5, description="Recent points that estimate the shift")
     min_samples: int = Field(50, ge=10)
     min_correction: float = Field(0.3, gt=0, description="Smaller shifts are not worth a change")
@@ -67,7 +71,7 @@ class SpcDriftConfig(BaseModel):
 
 
 class SpcDriftAgent:
-    """Watches one characteristic with an EWMA chart and Western Electric rules."""
+    """Watches one characteristic with an EWMA, CUSUM or Shewhart chart (Western Electric rules)."""
 
     def __init__(self, config: SpcDriftConfig) -> None:
         self.spec = SPEC
@@ -81,7 +85,7 @@ class SpcDriftAgent:
         )
 
     def analyze(self, data: AgentInput) -> AgentOutput:
-        """Propose a setpoint correction when the EWMA stays beyond its limits."""
+        """Propose a setpoint correction when the configured chart keeps signalling one side."""
         c = self.config
         out = AgentOutput(agent=SPEC.name)
         stale_after = timedelta(seconds=c.stale_after_seconds)
@@ -100,8 +104,8 @@ class SpcDriftAgent:
         sigma = spc.sigma_from_moving_range(values)
         if not sigma > 0:
             return _skip(out, "no_variation", "the characteristic does not vary; sensor stuck?")
-        smoothed = spc.ewma(values, c.target, c.ewma_lambda)
-        run = _signal_run(smoothed, c.target, sigma, c.ewma_lambda, c.ewma_width)
+        verdict = charts.judge(c, values, sigma)
+        run = verdict.run
         if run < c.persistence:
             return out
         shift = fmean(values[-min(run, c.estimate_window) :]) - c.target
@@ -117,8 +121,8 @@ class SpcDriftAgent:
                 f"{run} units since the shift < {c.min_baseline_units}",
             )
         baseline = self._baseline(samples[-run:])
-        proposal = self._proposal(data.now, samples, smoothed, sigma, run, shift, setpoint)
-        saving = self._estimate(shift, sigma, _units_per_hour(samples))
+        proposal = self._proposal(data.now, samples, sigma, verdict, shift, setpoint)
+        saving = self._estimate(baseline, sigma, _units_per_hour(samples))
         out.proposals.append(
             proposal.model_copy(update={"estimated_saving": saving, "baseline": baseline})
         )
@@ -176,9 +180,10 @@ class SpcDriftAgent:
             f" outside [{self.config.lsl:g}, {self.config.usl:g}] {self.config.unit}",
         )
 
-    def _estimate(self, shift: float, sigma: float, rate: float) -> EstimatedSaving:
+    def _estimate(self, baseline: Baseline, sigma: float, rate: float) -> EstimatedSaving:
+        """Scrap now as measured since the shift; scrap after re-centring from a normal model."""
         c = self.config
-        p_now = spc.out_of_spec_fraction(c.target + shift, sigma, c.lsl, c.usl)
+        p_now = baseline.value
         p_after = spc.out_of_spec_fraction(c.target, sigma, c.lsl, c.usl)
         units = rate * c.horizon_hours
         amount = (Decimal(str(units * (p_now - p_after))) * c.unit_cost).quantize(CENTS)
@@ -196,9 +201,10 @@ class SpcDriftAgent:
                 "unit_cost": float(c.unit_cost),
             },
             assumptions=[
-                f"{c.characteristic_name} is normally distributed with sigma {sigma:.3f} {c.unit}"
-                " (mean moving range / 1.128)",
-                f"without action the mean stays {shift:+.2f} {c.unit} off target",
+                f"scrap fraction now: measured over the {baseline.units} units weighed since the"
+                " shift; without action it stays there",
+                f"scrap fraction re-centred: {c.characteristic_name} normally distributed around"
+                f" {c.target:g} {c.unit}, sigma {sigma:.3f} {c.unit} (mean moving range / 1.128)",
                 "the line keeps its current rate over the horizon; every unit is weighed",
                 f"a unit outside [{c.lsl:g}, {c.usl:g}] {c.unit} is scrapped at"
                 f" {c.unit_cost} {c.currency}",
@@ -209,9 +215,8 @@ class SpcDriftAgent:
         self,
         now: datetime,
         samples: list[Sample],
-        smoothed: list[float],
         sigma: float,
-        run: int,
+        verdict: ChartVerdict,
         shift: float,
         setpoint: Sample,
     ) -> Proposal:
@@ -221,13 +226,9 @@ class SpcDriftAgent:
         ).hexdigest()[:20]
         to_value = round(setpoint.value - shift, 2)
         direction = "Lower" if to_value < setpoint.value else "Raise"
-        n = min(c.chart_points, len(samples))
-        shown = samples[-n:]
-        half = spc.ewma_half_width(10_000, sigma, c.ewma_lambda, c.ewma_width)
-        signals = spc.western_electric([s.value for s in shown], c.target, sigma)
-        for i in range(max(0, n - run), n):
-            signals.setdefault(i, []).append("EWMA beyond its control limit")
-        rules = sorted({r for hit in signals.values() for r in hit})
+        run = verdict.run
+        chart = charts.evidence(c, samples, sigma, verdict)
+        rules = sorted({r for hit in chart.signals.values() for r in hit})
         placeholder_saving = EstimatedSaving(
             amount=Decimal(0), horizon_hours=c.horizon_hours, formula="", inputs={}, assumptions=[]
         )
@@ -241,7 +242,7 @@ class SpcDriftAgent:
             title=f"{direction} {c.characteristic_name} setpoint {setpoint.value:.2f} → "
             f"{to_value:.2f} {c.unit} on {c.line}",
             rationale=(
-                f"The EWMA of {c.characteristic_name} has been beyond its control limit for"
+                f"{verdict.describe(c.characteristic_name)} for"
                 f" {run} samples since {samples[-run].source_time:%H:%M:%S} UTC; the recent mean"
                 f" is {c.target + shift:.2f} {c.unit} against a target of {c.target:.2f} {c.unit}"
                 f" (sigma {sigma:.2f} {c.unit}). Rules signalling: {'; '.join(rules)}."
@@ -254,42 +255,13 @@ class SpcDriftAgent:
                 to_value=to_value,
                 unit=c.unit,
             ),
-            evidence=ControlChart(
-                characteristic=c.characteristic_name,
-                unit=c.unit,
-                times=[s.source_time for s in shown],
-                values=[s.value for s in shown],
-                ewma=smoothed[-n:],
-                center=c.target,
-                sigma=sigma,
-                ewma_lcl=c.target - half,
-                ewma_ucl=c.target + half,
-                lsl=c.lsl,
-                usl=c.usl,
-                signals=signals,
-            ),
+            evidence=chart,
             estimated_saving=placeholder_saving,
             baseline=placeholder_baseline,
             unit_cost=c.unit_cost,
             counters=(c.good_counter, c.scrap_counter),
             created_at=now,
         )
-
-
-def _signal_run(
-    smoothed: list[float], center: float, sigma: float, lam: float, width: float
-) -> int:
-    """How many of the latest EWMA points lie beyond the same control limit, in a row."""
-    run, side = 0, 0
-    for i in range(len(smoothed) - 1, -1, -1):
-        deviation = smoothed[i] - center
-        if abs(deviation) <= spc.ewma_half_width(i + 1, sigma, lam, width):
-            break
-        this_side = int(math.copysign(1, deviation))
-        if side and this_side != side:
-            break
-        side, run = this_side, run + 1
-    return run
 
 
 def _units_per_hour(samples: list[Sample]) -> float:
@@ -309,10 +281,10 @@ def _skip(out: AgentOutput, reason: str, message: str) -> AgentOutput:
 
 SPEC = AgentSpec(
     name="spc_drift",
-    version="1.0",
+    version="1.1",
     domain=Domain.QUALITY,
-    description="EWMA and Western Electric rules on a quality characteristic; proposes"
-    " re-centring its setpoint, priced as scrap avoided x unit cost.",
+    description="EWMA, tabular CUSUM or Shewhart (Western Electric rules) chart on a quality"
+    " characteristic; proposes re-centring its setpoint, priced as scrap avoided x unit cost.",
     config_model=SpcDriftConfig,
     factory=SpcDriftAgent,
     risk=RiskClass.MEDIUM,
