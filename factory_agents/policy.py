@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -46,6 +47,18 @@ class SetpointLimit(BaseModel):
                 f"{self.node_id}: a change of {step:g} {self.unit} (from {current:g} to"
                 f" {target:g}) exceeds the maximum step of {self.max_step:g} {self.unit};"
                 " nothing was written. Split the change or change the policy."
+            )
+
+    def check_interval(self, last_write: datetime | None, now: datetime) -> None:
+        """Raise GuardrailViolation if the node was written less than the minimum interval ago."""
+        if last_write is None or self.min_interval_seconds == 0:
+            return
+        elapsed = (now - last_write).total_seconds()
+        if elapsed < self.min_interval_seconds:
+            raise GuardrailViolation(
+                f"{self.node_id} was last changed {elapsed:.0f} s ago; the policy allows one change"
+                f" every {self.min_interval_seconds:g} s, so nothing was written. The agent will"
+                " propose again from the live value if it still needs to."
             )
 
 

@@ -170,6 +170,8 @@ class PlantActivities:
         if done is not None and done.status == "executed" and done.read_back is not None:
             return ExecuteResult(read_back=done.read_back, already_applied=True)
         try:
+            last_write = await asyncio.to_thread(self.ledger.last_write_at, action.node_id)
+            self.policy.limit_for(action.node_id).check_interval(last_write, datetime.now(UTC))
             async with self._plant() as plant:
                 result = await plant.write_setpoint(action)
         except FINAL_ERRORS as err:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Literal, TypeVar
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -120,6 +120,13 @@ class Ledger:
             .where(ProposalRow.node_id == node_id, ProposalRow.status.in_(OPEN_STATUSES))
             .order_by(ProposalRow.created_at.desc())
             .limit(1)
+        )
+        return self._read(lambda s: s.scalar(stmt))
+
+    def last_write_at(self, node_id: str) -> datetime | None:
+        """When an action last changed `node_id` on the plant, or None if none has."""
+        stmt = select(func.max(ActionRow.executed_at)).where(
+            ActionRow.node_id == node_id, ActionRow.status == "executed"
         )
         return self._read(lambda s: s.scalar(stmt))
 

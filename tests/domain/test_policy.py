@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from pydantic import ValidationError
 
@@ -41,3 +43,13 @@ def test_a_node_off_the_allow_list_is_refused() -> None:
 def test_bounds_must_be_in_order() -> None:
     with pytest.raises(ValidationError, match="must be below maximum"):
         SetpointLimit(node_id="x", unit="g", minimum=5, maximum=5, max_step=1)
+
+
+def test_a_node_written_too_recently_is_refused() -> None:
+    slow = LIMIT.model_copy(update={"min_interval_seconds": 600})
+    now = datetime(2026, 1, 1, 12, tzinfo=UTC)
+    slow.check_interval(None, now)
+    slow.check_interval(now - timedelta(seconds=601), now)
+    with pytest.raises(GuardrailViolation, match="last changed 60 s ago"):
+        slow.check_interval(now - timedelta(seconds=60), now)
+    LIMIT.check_interval(now, now)  # no minimum interval: never refused
