@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -43,6 +43,7 @@ class ProposalWorkflow:
         self._input = inp
         self._status = "pending"
         self._decision: Decision | None = None
+        self._decided_at: datetime | None = None
         self._outcome: DecisionOutcome | None = None
 
     @workflow.run
@@ -58,19 +59,21 @@ class ProposalWorkflow:
             self._status = "expired"
             await self._set_status("expired", f"no decision before {ticket.expires_at:%F %T} UTC")
             return ProposalResult(proposal_id=ticket.proposal_id, status="expired")
-        decision = self._decision
-        assert decision is not None
+        decision, decided_at = self._decision, self._decided_at
+        assert decision is not None and decided_at is not None
         try:
             await workflow.execute_activity_method(
                 PlantActivities.record_decision,
                 RecordDecisionInput(
-                    proposal_id=ticket.proposal_id, decision=decision, decided_at=workflow.now()
+                    proposal_id=ticket.proposal_id, decision=decision, decided_at=decided_at
                 ),
                 start_to_close_timeout=LEDGER_CALL,
                 retry_policy=RETRY,
             )
         except ActivityError as err:
-            return self._finish("refused", f"decision not recorded, nothing executed: {err.cause}")
+            return self._finish(
+                "refused", f"decision not recorded, nothing executed: {_cause(err)}"
+            )
         if decision.decision == "reject":
             return self._finish("rejected", f"rejected by {decision.user}; nothing was executed")
         try:
@@ -81,9 +84,8 @@ class ProposalWorkflow:
                 retry_policy=RETRY,
             )
         except ActivityError as err:
-            cause = str(err.cause) if err.cause is not None else str(err)
-            await self._set_status("failed", cause)
-            return self._finish("failed", f"not executed: {cause}")
+            await self._set_status("failed", _cause(err))
+            return self._finish("failed", f"not executed: {_cause(err)}")
         action = ticket.action
         self._finish(
             "executed",
@@ -94,7 +96,9 @@ class ProposalWorkflow:
         try:
             return await self._verify(inp)
         except ActivityError as err:
-            workflow.logger.warning("saving of %s not measured: %s", ticket.proposal_id, err.cause)
+            workflow.logger.warning(
+                "saving of %s not measured: %s", ticket.proposal_id, _cause(err)
+            )
             self._status = "unmeasured"
             return ProposalResult(proposal_id=ticket.proposal_id, status="unmeasured")
 
@@ -135,7 +139,7 @@ class ProposalWorkflow:
         """Take an engineer's decision; returns once it has been acted on."""
         if self._decision is not None:  # two updates accepted in one activation: first one wins
             raise ApplicationError(self._already_decided(), type="ProposalNotPending")
-        self._decision = decision
+        self._decision, self._decided_at = decision, workflow.now()
         await workflow.wait_condition(lambda: self._outcome is not None)
         assert self._outcome is not None
         return self._outcome
@@ -199,3 +203,9 @@ class ProposalWorkflow:
             start_to_close_timeout=LEDGER_CALL,
             retry_policy=RETRY,
         )
+
+
+def _cause(err: ActivityError) -> str:
+    """The message of what made an activity fail, without its type prefix."""
+    cause = err.cause
+    return cause.message if isinstance(cause, ApplicationError) else str(cause or err)
