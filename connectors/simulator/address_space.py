@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from asyncua import ua
@@ -38,6 +39,7 @@ class EngineeringUnit:
 
 
 GRAM = EngineeringUnit("GRM", "g", "gram")
+NEWTON_METRE = EngineeringUnit("NU", "N·m", "newton metre")
 KILOWATT_HOUR = EngineeringUnit("KWH", "kWh", "kilowatt hour")
 DEGREE_CELSIUS = EngineeringUnit("CEL", "°C", "degree Celsius")
 UNITS_PER_MINUTE = EngineeringUnit("", "units/min", "units per minute")
@@ -133,8 +135,10 @@ class PlantAddressSpace:
         return [self.nodes[path] for path, spec in self.specs.items() if spec.historized]
 
 
-async def build_address_space(server: Server, namespace_index: int) -> PlantAddressSpace:
-    """Create Objects/Plant/Line1/<Machine> and every tag variable with its properties."""
+async def build_address_space(
+    server: Server, namespace_index: int, extra: Sequence[TagSpec] = ()
+) -> PlantAddressSpace:
+    """Create Objects/Plant/Line1/<Machine> and every tag variable (and the scenarios')."""
     space = PlantAddressSpace(namespace_index)
     objects = server.get_objects_node()
     plant = await objects.add_object(
@@ -143,16 +147,35 @@ async def build_address_space(server: Server, namespace_index: int) -> PlantAddr
     line = await plant.add_object(
         string_node_id(LINE_NAME, namespace_index), ua.QualifiedName(LINE_NAME, namespace_index)
     )
-    for spec in line_tags():
+    for spec in [*line_tags(), *_children(extra, LINE_NAME)]:
         await _add_tag(space, line, spec)
     for machine in MACHINES:
         machine_node = await line.add_object(
             string_node_id(f"{LINE_NAME}.{machine}", namespace_index),
             ua.QualifiedName(machine, namespace_index),
         )
-        for spec in machine_tags(machine):
+        mine = [spec for spec in extra if spec.path.startswith(f"{LINE_NAME}.{machine}.")]
+        for spec in [*machine_tags(machine), *mine]:
             await _add_tag(space, machine_node, spec)
+    # Scenario objects that are not machines (e.g. Line1.Chiller, a utility's controller).
+    groups = {
+        s.path.rsplit(".", 1)[0]
+        for s in extra
+        if s.path.startswith(f"{LINE_NAME}.") and s.path.count(".") == 2
+    }
+    for path in sorted(groups - {f"{LINE_NAME}.{machine}" for machine in MACHINES}):
+        name = path.rsplit(".", 1)[-1]
+        group = await line.add_object(
+            string_node_id(path, namespace_index), ua.QualifiedName(name, namespace_index)
+        )
+        for spec in _children(extra, path):
+            await _add_tag(space, group, spec)
     return space
+
+
+def _children(specs: Sequence[TagSpec], parent: str) -> list[TagSpec]:
+    """The tags sitting directly under the object `parent`, e.g. Line1.SiteEnergy under Line1."""
+    return [spec for spec in specs if spec.path.rsplit(".", 1)[0] == parent]
 
 
 async def _add_tag(space: PlantAddressSpace, parent: Node, spec: TagSpec) -> None:

@@ -1,12 +1,15 @@
-"""How the simulated plant runs: endpoint (and whether it is free), speed, seed, tick, MES."""
+"""How the simulated plant runs: endpoint (and whether it is free), speed, seed, tick, MES,
+and, optionally, security."""
 
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 from urllib.parse import urlparse
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from connectors.simulator.security import SimulatorSecurity
 from factory_agents.errors import ConnectorError
 
 
@@ -21,6 +24,12 @@ class SimulatorConfig(BaseModel):
     tick_seconds: float = Field(0.1, gt=0, le=5.0, description="Real seconds between updates")
     history_size: int = Field(5000, gt=0, description="Values kept per historized node")
     mes_url: str | None = Field(None, description="SQLAlchemy URL of the MES database to seed")
+    state_file: Path | None = Field(
+        None, description="Where the line's state is kept across restarts; None: start afresh"
+    )
+    security: SimulatorSecurity | None = Field(
+        None, description="None: unsecured and anonymous (the local simulator); else secured"
+    )
 
     @field_validator("endpoint")
     @classmethod

@@ -6,21 +6,12 @@ import random
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import create_engine
+from sqlalchemy import Engine, create_engine, inspect, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from connectors.simulator.mes_data import (
-    CHARACTERISTICS,
-    DOWNTIME_REASONS,
-    FINISHED_GOODS,
-    INPUT_MATERIALS,
-    LINE_RATE_PER_HOUR,
-    LOT_STATUSES,
-    MES_ANCHOR,
-    SITES,
-)
-from connectors.simulator.mes_schema import (
+from connectors.mes.schema import (
+    MES_SCHEMA_VERSION,
     DowntimeEvent,
     Equipment,
     InventoryPosition,
@@ -31,6 +22,17 @@ from connectors.simulator.mes_schema import (
     SeedRecord,
     WorkOrder,
 )
+from connectors.simulator.mes_data import (
+    CHARACTERISTICS,
+    DOWNTIME_REASONS,
+    FINISHED_GOODS,
+    INPUT_MATERIALS,
+    LINE_RATE_PER_HOUR,
+    LOT_STATUSES,
+    MES_ANCHOR,
+    SITES,
+)
+from connectors.simulator.mes_routing import bill_of_materials, routings, suppliers
 from factory_agents.errors import ConfigurationError, ConnectorError
 from factory_agents.site import LINE, MACHINES
 
@@ -47,6 +49,7 @@ def seed_mes(url: str, seed: int, *, anchor: datetime = MES_ANCHOR) -> None:
             " sqlite:///path/mes.db"
         ) from err
     try:
+        _refuse_other_schema(engine, url)
         MesBase.metadata.create_all(engine)
         with Session(engine) as session, session.begin():
             record = session.get(SeedRecord, 1)
@@ -57,8 +60,10 @@ def seed_mes(url: str, seed: int, *, anchor: datetime = MES_ANCHOR) -> None:
                         " use a fresh database file or the same seed"
                     )
                 return
-            session.add_all(_rows(random.Random(seed), anchor.astimezone(UTC)))
-            session.add(SeedRecord(id=1, seed=seed, anchor=anchor))
+            _add_in_dependency_order(session, _rows(random.Random(seed), anchor.astimezone(UTC)))
+            session.add(
+                SeedRecord(id=1, seed=seed, anchor=anchor, schema_version=MES_SCHEMA_VERSION)
+            )
     except SQLAlchemyError as err:
         raise ConnectorError(
             f"could not seed the MES database at {url}: {err}. Check that the file or server is"
@@ -66,6 +71,31 @@ def seed_mes(url: str, seed: int, *, anchor: datetime = MES_ANCHOR) -> None:
         ) from err
     finally:
         engine.dispose()
+
+
+def _add_in_dependency_order(session: Session, rows: list[MesBase]) -> None:
+    """Insert rows table by table, parents first, so foreign-key checking databases accept them."""
+    for table in MesBase.metadata.sorted_tables:
+        session.add_all(row for row in rows if row.__table__ is table)
+        session.flush()
+
+
+def _refuse_other_schema(engine: Engine, url: str) -> None:
+    """Raise ConfigurationError if the database was seeded by another schema version."""
+    inspector = inspect(engine)
+    if not inspector.has_table(SeedRecord.__tablename__):
+        return
+    columns = {c["name"] for c in inspector.get_columns(SeedRecord.__tablename__)}
+    version = 1
+    if "schema_version" in columns:
+        with engine.connect() as connection:
+            version = connection.scalar(select(SeedRecord.schema_version)) or version
+    if version != MES_SCHEMA_VERSION:
+        raise ConfigurationError(
+            f"the MES database at {url} was made by another simulator version (schema {version},"
+            f" this one is {MES_SCHEMA_VERSION}); delete it, and plant-state.json next to it, to"
+            " start a fresh simulated plant"
+        )
 
 
 def _rows(rng: random.Random, anchor: datetime) -> list[MesBase]:
@@ -79,6 +109,7 @@ def _rows(rng: random.Random, anchor: datetime) -> list[MesBase]:
     rows += orders
     rows += _quality_results(rng, orders, anchor)
     rows += _downtime(rng, anchor)
+    rows += suppliers() + bill_of_materials() + routings(orders)
     return rows
 
 

@@ -38,3 +38,19 @@ DOWNTIME_REASONS = (
 LINE_RATE_PER_HOUR = 3_600
 SITES = ("Hamburg", "Lyon", "Verona", "Gdansk", "Porto")
 LOT_STATUSES = (("released", 70), ("quarantine", 15), ("consumed", 10), ("blocked", 5))
+BOM = (
+    ("FG-W500-STILL", "RM-PREFORM-28", 1.0, "pcs"),
+    ("FG-W500-STILL", "RM-CAP-28", 1.0, "pcs"),
+    ("FG-W500-STILL", "RM-LABEL-500", 1.0, "pcs"),
+    ("FG-W500-SPARK", "RM-PREFORM-28", 1.0, "pcs"),
+    ("FG-W500-SPARK", "RM-CAP-28", 1.0, "pcs"),
+    ("FG-W500-SPARK", "RM-LABEL-500", 1.0, "pcs"),
+    ("FG-W500-SPARK", "RM-CO2", 0.004, "kg"),
+    ("FG-W500-LEMON", "RM-PREFORM-28", 1.0, "pcs"),
+    ("FG-W500-LEMON", "RM-CAP-28", 1.0, "pcs"),
+    ("FG-W500-LEMON", "RM-LABEL-500", 1.0, "pcs"),
+    ("FG-W500-LEMON", "RM-LEMON-AROMA", 0.0004, "kg"),
+)
+"""Bill of materials: product, material, quantity per unit, unit."""
+SETUP_MINUTES = 25.0
+"""Filler changeover time when the product changes."""

@@ -3,6 +3,10 @@
 Pure Python: no clocks, no I/O, no global randomness. One unit is produced per simulated
 second; the same seed (and the same setpoint changes at the same units) always gives the
 same sequence of units.
+
+The line can be held: a scenario asks for a stop of so many simulated seconds once the line
+has made so many units (`hold`), and `run` lets simulated time pass, making no unit while the
+line is held. The machine that stopped reports Held, the others Suspended (starved or blocked).
 """
 
 from __future__ import annotations
@@ -11,12 +15,15 @@ import math
 import random
 from dataclasses import dataclass
 
+from connectors.simulator.state import LineState
 from factory_agents.site import FILL_LSL_G, FILL_SIGMA_G, FILL_TARGET_G, FILL_USL_G, MACHINES
 
 LINE_NAME = "Line1"
 SECONDS_PER_UNIT = 1.0
 NOMINAL_SPEED_UNITS_PER_MIN = 60.0 / SECONDS_PER_UNIT
 EXECUTE = "Execute"
+HELD = "Held"
+SUSPENDED = "Suspended"
 
 DRIFT_START_RANGE = (300, 500)
 DRIFT_RAMP_UNITS = 60
@@ -31,11 +38,25 @@ _TEMPERATURE_PERIOD_S = 1800.0
 
 @dataclass(frozen=True)
 class Unit:
-    """One bottle as it left the filler: its index, measured fill weight and scrap verdict."""
+    """One bottle as it left the filler: its index, fill weight, scrap verdict, and when.
+
+    `second` is the line's simulated clock (seconds since it started) when the unit was made:
+    consecutive units are one second apart, more when the line was held between them.
+    """
 
     index: int
     fill_weight: float
     scrap: bool
+    second: int
+
+
+@dataclass(frozen=True)
+class Hold:
+    """A stop of the line: once `after_units` units are made, none for `seconds` seconds."""
+
+    after_units: int
+    seconds: int
+    machine: str
 
 
 @dataclass
@@ -64,6 +85,40 @@ class LineModel:
         self._good = 0
         self._scrap = 0
         self._energy_kwh = dict.fromkeys(MACHINES, 0.0)
+        self._clock = 0
+        self._pending: list[Hold] = []
+        self._hold_left = 0
+        self._held_by: str | None = None
+
+    @classmethod
+    def resume(cls, state: LineState) -> LineModel:
+        """The line exactly as it was when `state` was taken: it goes on with the same units."""
+        model = cls(state.seed, setpoint=state.setpoint)
+        version, internal, gauss_next = state.rng_state
+        model._rng.setstate((version, internal, gauss_next))
+        model._produced, model._good, model._scrap = state.produced, state.good, state.scrap
+        model._energy_kwh = {name: state.energy_kwh.get(name, 0.0) for name in MACHINES}
+        model._clock = state.produced if state.clock is None else state.clock
+        model._pending = [Hold(after, seconds, machine) for after, seconds, machine in state.holds]
+        if state.held is not None:
+            model._hold_left, model._held_by = state.held
+        return model
+
+    def snapshot(self) -> LineState:
+        """The line's state now, to save and resume from after a restart."""
+        version, internal, gauss_next = self._rng.getstate()
+        return LineState(
+            seed=self.seed,
+            produced=self._produced,
+            good=self._good,
+            scrap=self._scrap,
+            setpoint=self._setpoint,
+            energy_kwh=dict(self._energy_kwh),
+            rng_state=(version, internal, gauss_next),
+            clock=self._clock,
+            holds=tuple((h.after_units, h.seconds, h.machine) for h in self._pending),
+            held=(self._hold_left, self._held_by) if self._held_by is not None else None,
+        )
 
     @property
     def setpoint(self) -> float:
@@ -82,13 +137,67 @@ class LineModel:
         return DRIFT_AMPLITUDE_G * min(1.0, ramped)
 
     def produce(self, n: int) -> list[Unit]:
-        """Produce the next `n` units (one per simulated second) and update every counter."""
+        """Produce the next `n` units (one per simulated second), holds or not; count them."""
         if n < 0:
             raise ValueError(f"cannot produce a negative number of units ({n})")
         units = [self._produce_one() for _ in range(n)]
-        for name in MACHINES:
-            self._energy_kwh[name] += _POWER_KW[name] * n * SECONDS_PER_UNIT / 3600.0
+        self._draw_power(n)
         return units
+
+    def hold(self, seconds: int, *, after_units: int | None = None, machine: str) -> Hold:
+        """Stop the line for `seconds` once `after_units` units are made (None: now).
+
+        `machine` is the one that stopped (it reports Held). Holds that meet overlap: the line
+        restarts when the longest is over.
+        """
+        if seconds < 1 or seconds != int(seconds):
+            raise ValueError(f"a hold lasts a whole number of seconds, at least 1; got {seconds}")
+        if machine not in MACHINES:
+            raise KeyError(f"unknown machine {machine!r}; the line has {', '.join(MACHINES)}")
+        hold = Hold(self._produced if after_units is None else after_units, int(seconds), machine)
+        self._pending.append(hold)
+        return hold
+
+    def run(self, seconds: int) -> list[Unit]:
+        """Let `seconds` simulated seconds pass: one unit each second, none while held."""
+        if seconds < 0:
+            raise ValueError(f"cannot run a negative number of seconds ({seconds})")
+        units: list[Unit] = []
+        for _ in range(seconds):
+            self._start_due_holds()
+            if self._hold_left > 0:
+                self._hold_left -= 1
+                if self._hold_left == 0:
+                    self._held_by = None
+                self._clock += 1
+            else:
+                units.append(self._produce_one())
+        self._draw_power(len(units))
+        return units
+
+    @property
+    def held(self) -> bool:
+        """True while the line is stopped (or stops before its next unit)."""
+        return self._hold_left > 0 or any(h.after_units <= self._produced for h in self._pending)
+
+    @property
+    def clock(self) -> int:
+        """Simulated seconds since the line started, running or held."""
+        return self._clock
+
+    def _start_due_holds(self) -> None:
+        """Start the holds whose unit count is reached."""
+        due = [h for h in self._pending if h.after_units <= self._produced]
+        if not due:
+            return
+        self._pending = [h for h in self._pending if h.after_units > self._produced]
+        for hold in due:
+            if hold.seconds > self._hold_left:
+                self._hold_left, self._held_by = hold.seconds, hold.machine
+
+    def _draw_power(self, units: int) -> None:
+        for name in MACHINES:
+            self._energy_kwh[name] += _POWER_KW[name] * units * SECONDS_PER_UNIT / 3600.0
 
     def _produce_one(self) -> Unit:
         index = self._produced
@@ -100,7 +209,9 @@ class LineModel:
             self._scrap += 1
         else:
             self._good += 1
-        return Unit(index=index, fill_weight=weight, scrap=scrap)
+        unit = Unit(index=index, fill_weight=weight, scrap=scrap, second=self._clock)
+        self._clock += 1
+        return unit
 
     @property
     def produced(self) -> int:
@@ -119,8 +230,8 @@ class LineModel:
 
     @property
     def simulated_seconds(self) -> float:
-        """Simulated time elapsed since the start, in seconds."""
-        return self._produced * SECONDS_PER_UNIT
+        """Simulated time elapsed since the start, in seconds (running or held)."""
+        return self._clock * SECONDS_PER_UNIT
 
     def temperature(self, machine: str) -> float:
         """A machine's temperature in deg C: a slow, deterministic wander around its baseline."""
@@ -134,10 +245,13 @@ class LineModel:
             raise KeyError(f"unknown machine {name!r}; the line has {', '.join(MACHINES)}")
         # Rejects leave the line at the filler: downstream machines only see good units.
         scrap = self._scrap if name == "Filler" else 0
+        state = EXECUTE
+        if self._hold_left > 0:
+            state = HELD if name == self._held_by else SUSPENDED
         return MachineStatus(
             name=name,
-            state=EXECUTE,
-            speed=NOMINAL_SPEED_UNITS_PER_MIN,
+            state=state,
+            speed=0.0 if state != EXECUTE else NOMINAL_SPEED_UNITS_PER_MIN,
             temperature=self.temperature(name),
             energy_kwh=self._energy_kwh[name],
             good=self._good,

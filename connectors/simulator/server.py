@@ -23,6 +23,9 @@ from connectors.simulator.config import SimulatorConfig, cannot_listen, ensure_p
 from connectors.simulator.history import StampedHistory, stamped, ua_datetime
 from connectors.simulator.mes import seed_mes
 from connectors.simulator.model import LINE_NAME, SECONDS_PER_UNIT, LineModel
+from connectors.simulator.scenarios import Scenarios, default_scenarios
+from connectors.simulator.security import secure_server
+from connectors.simulator.state import LineState, load_state, save_state
 from factory_agents.errors import ConfigurationError, ConnectorError
 from factory_agents.site import MACHINES, NAMESPACE_URI
 
@@ -32,6 +35,10 @@ APPLICATION_URI = "urn:factory-agents:plant-simulator:server"
 EXPECTED_NAMESPACE_INDEX = 2
 # After a stall (debugger, overloaded machine) catch up at most this much real time at once.
 MAX_CATCH_UP_SECONDS = 1.0
+MES_EVERY_SECONDS = 1.0
+"""How often the scenarios' MES events (counts, checks, answers to holds) are written."""
+SAVE_EVERY_SECONDS = 1.0
+"""How often the line's state is saved (when it has a state file): at most this much is redone."""
 _ONE_MICROSECOND = timedelta(microseconds=1)
 
 
@@ -41,12 +48,15 @@ class PlantSimulator:
     def __init__(self, config: SimulatorConfig) -> None:
         self.config = config
         self._model = LineModel(config.seed)
+        self._scenarios = Scenarios(default_scenarios(config.seed), config.mes_url)
+        self._last_mes = 0.0
         self._server: Server | None = None
         self._space: PlantAddressSpace | None = None
         self._task: asyncio.Task[None] | None = None
         self._carry = 0.0
         self._last_stamp = datetime.min.replace(tzinfo=UTC)
         self._last_clock_write = 0.0
+        self._last_save = 0.0
         self._faults: dict[ua.NodeId, ua.StatusCode] = {}
         self._last_values: dict[ua.NodeId, ua.Variant] = {}
 
@@ -79,6 +89,14 @@ class PlantSimulator:
         if self.config.mes_url is not None:
             today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
             await asyncio.to_thread(seed_mes, self.config.mes_url, self.config.seed, anchor=today)
+        if self.config.state_file is not None:
+            saved = await asyncio.to_thread(load_state, self.config.state_file, self.config.seed)
+            if saved is not None:
+                self._model = LineModel.resume(saved)
+                self._scenarios.restore(saved.scenarios)
+                logger.info(
+                    "resumed the plant at unit %d from %s", saved.produced, self.config.state_file
+                )
         server = Server()
         self._server = server
         try:
@@ -107,7 +125,9 @@ class PlantSimulator:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+                await self._save_state()
         finally:
+            self._scenarios.close()
             if server is not None:
                 await server.stop()
 
@@ -145,9 +165,12 @@ class PlantSimulator:
         server.set_endpoint(self.config.endpoint)
         server.set_server_name("factory-agents plant simulator")
         await server.set_application_uri(APPLICATION_URI)
-        # A local simulator: no encryption, so no certificate has to be generated or loaded.
-        server.set_security_policy([ua.SecurityPolicyType.NoSecurity])
-        server.set_identity_tokens([ua.AnonymousIdentityToken])
+        if self.config.security is None:
+            # A local simulator: no encryption, so no certificate has to be generated or loaded.
+            server.set_security_policy([ua.SecurityPolicyType.NoSecurity])
+            server.set_identity_tokens([ua.AnonymousIdentityToken])
+        else:
+            await secure_server(server, self.config.security)
         # asyncua's clock task sleeps a whole second before it notices a stop; we write the
         # clock from our own loop instead, so shutting down is immediate.
         server.disable_clock(True)
@@ -158,7 +181,7 @@ class PlantSimulator:
                 f"namespace {NAMESPACE_URI} got index {index}, but the site's NodeIds use"
                 f" ns={EXPECTED_NAMESPACE_INDEX}; register it before any other namespace"
             )
-        self._space = await build_address_space(server, index)
+        self._space = await build_address_space(server, index, extra=self._scenarios.tags())
         # No bottle has been weighed yet: say so, rather than historize a made-up weight.
         now = ua_datetime(datetime.now(UTC))
         waiting = ua.StatusCode(ua.UInt32(StatusCodes.BadWaitingForInitialData))
@@ -170,6 +193,8 @@ class PlantSimulator:
             await server.historize_node_data_change(node, count=self.config.history_size)
         setpoint_id = self._tag_id("Filler.FillWeightSetpoint")
         server.set_attribute_value_setter(setpoint_id, self._on_setpoint_write)
+        for path in self._scenarios.writable():
+            server.set_attribute_value_setter(self._space.node_id(path), self._on_scenario_write)
         await self._write_status(datetime.now(UTC))
 
     def _on_setpoint_write(self, node: NodeData, attr: AttributeIds, value: ua.DataValue) -> None:
@@ -185,6 +210,19 @@ class PlantSimulator:
         else:
             logger.warning("ignored fill weight setpoint write %r: not a finite Double", number)
 
+    def _on_scenario_write(self, node: NodeData, attr: AttributeIds, value: ua.DataValue) -> None:
+        """Store a write to a scenario's setpoint and hand the number to its scenario."""
+        value = stamped(value)
+        node.attributes[attr].value = value
+        if value.StatusCode is not None and not value.StatusCode.is_good():
+            return
+        number = value.Value.Value if value.Value is not None else None
+        path = str(node.nodeid.Identifier)
+        if isinstance(number, float) and self._scenarios.write(path, number):
+            self._last_values[node.nodeid] = ua.Variant(number, ua.VariantType.Double)
+        else:
+            logger.warning("ignored write %r to %s: not a finite Double", number, path)
+
     async def _run(self) -> None:
         last = time.monotonic()
         while True:
@@ -193,22 +231,44 @@ class PlantSimulator:
             elapsed = min(now - last, MAX_CATCH_UP_SECONDS)
             last = now
             await self._advance(elapsed)
+            if now - self._last_mes >= MES_EVERY_SECONDS:
+                self._last_mes = now
+                await asyncio.to_thread(self._scenarios.mes, datetime.now(UTC))
+            if now - self._last_save >= SAVE_EVERY_SECONDS:
+                self._last_save = now
+                await self._save_state()
+
+    def snapshot(self) -> LineState:
+        """The whole plant's state as a restart resumes it: the line and its scenarios."""
+        return self._model.snapshot().model_copy(update={"scenarios": self._scenarios.state()})
+
+    async def _save_state(self) -> None:
+        """Save the plant's state to its state file, if it has one."""
+        if self.config.state_file is not None:
+            await asyncio.to_thread(save_state, self.config.state_file, self.snapshot())
 
     async def _advance(self, elapsed: float) -> None:
-        """Produce the units of `elapsed` real seconds and publish them, then every status tag."""
+        """Run the line for `elapsed` real seconds, publish its units, then every status tag."""
         due = self.config.speed * elapsed / SECONDS_PER_UNIT + self._carry
         count = int(due)
         self._carry = due - count
         now = datetime.now(UTC)
-        units = self._model.produce(count)
+        first_second = self._model.clock
+        units = self._model.run(count)  # fewer than `count` while a scenario holds the line
         fill_weight = self._tag_id("Filler.FillWeight")
-        for position, unit in enumerate(units, start=1):
+        moments = []
+        for unit in units:
+            position = unit.second - first_second + 1
             moment = now - timedelta(seconds=elapsed * (1 - position / count))
             moment = max(moment, self._last_stamp + _ONE_MICROSECOND)
             self._last_stamp = moment
+            moments.append(moment)
             await self._write(
                 fill_weight, ua.Variant(unit.fill_weight, ua.VariantType.Double), moment
             )
+        for write in self._scenarios.step(self._model, units, moments):
+            variant = ua.Variant(write.value, write.variant)
+            await self._write(self._space_node(write.path), variant, write.at)
         await self._write_status(now)
 
     async def _write_status(self, now: datetime) -> None:
@@ -243,6 +303,11 @@ class PlantSimulator:
         await status_node.write_value(status)
         current_time = server.get_node(ObjectIds.Server_ServerStatus_CurrentTime)
         await current_time.write_value(ua.Variant(now, ua.VariantType.DateTime))
+
+    def _space_node(self, path: str) -> ua.NodeId:
+        if self._space is None:
+            raise ConnectorError("the plant simulator has no address space; start it first")
+        return self._space.node_id(path)
 
     def _tag_id(self, tag: str) -> ua.NodeId:
         if self._space is None:

@@ -9,6 +9,7 @@ import statistics
 import pytest
 
 from connectors.simulator.model import DRIFT_RAMP_UNITS, LineModel
+from connectors.simulator.state import LineState
 from factory_agents.site import FILL_LSL_G, FILL_TARGET_G, FILL_USL_G, MACHINES
 
 SEEDS = (1, 2, 3, 7, 11)
@@ -119,3 +120,20 @@ def test_bad_input_is_refused() -> None:
     with pytest.raises(KeyError, match="Filler"):
         model.machine("Palletizer")
     assert model.setpoint == FILL_TARGET_G
+
+
+def test_a_resumed_line_goes_on_with_exactly_the_same_units() -> None:
+    running = LineModel(seed=6)
+    running.produce(running.drift_start + 100)
+    running.set_setpoint(498.0)
+    saved = LineState.model_validate_json(running.snapshot().model_dump_json())
+
+    resumed = LineModel.resume(saved)
+    assert (resumed.produced, resumed.good, resumed.scrap) == (
+        running.produced,
+        running.good,
+        running.scrap,
+    )
+    assert resumed.setpoint == 498.0
+    assert resumed.produce(500) == running.produce(500)
+    assert resumed.machines() == running.machines()

@@ -17,11 +17,12 @@ from asyncua.ua.attribute_ids import AttributeIds
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
+from connectors.mes.schema import WorkOrder
 from connectors.opcua import OpcUaConnector
 from connectors.simulator import LineModel, PlantSimulator, SimulatorConfig, serve
 from connectors.simulator.address_space import all_tags
 from connectors.simulator.config import ensure_port_free
-from connectors.simulator.mes_schema import WorkOrder
+from connectors.simulator.state import load_state, save_state
 from factory_agents import site
 from factory_agents.agent import SetpointChange
 from factory_agents.errors import ConfigurationError, ConnectorError
@@ -244,3 +245,43 @@ def test_config_needs_an_opc_tcp_endpoint_with_a_port() -> None:
         SimulatorConfig(endpoint="http://127.0.0.1:4840/")
     with pytest.raises(ValueError, match=r"opc\.tcp"):
         SimulatorConfig(endpoint="opc.tcp://127.0.0.1/factory-agents/")
+
+
+async def test_a_restarted_plant_carries_on_from_its_saved_state(
+    free_endpoint: Callable[[], str], tmp_path: Path
+) -> None:
+    state = tmp_path / "plant-state.json"
+    config = SimulatorConfig(endpoint=free_endpoint(), speed=100, seed=5, state_file=state)
+    async with PlantSimulator(config) as first:
+        await _wait_for_units(first, first.model.drift_start + 100)
+        first.model.set_setpoint(498.5)
+    stopped_at = first.snapshot()
+    assert load_state(state, seed=5) == stopped_at
+    assert stopped_at.scenarios, "the scenarios' state is saved with the line's"
+
+    async with PlantSimulator(config) as second:
+        assert second.model.produced >= stopped_at.produced
+        assert second.model.setpoint == 498.5
+        assert second.snapshot().scenarios.keys() == stopped_at.scenarios.keys()
+        async with OpcUaConnector(second.endpoint) as connector:
+            good, scrap, setpoint = await connector.read(
+                [site.LINE_GOOD, site.LINE_SCRAP, site.FILL_SETPOINT]
+            )
+    assert good.value + scrap.value >= stopped_at.produced
+    assert scrap.value >= stopped_at.scrap > 0  # the drift went on: scrap was counted before
+    assert setpoint.value == 498.5
+
+
+async def test_a_state_file_from_another_seed_or_unreadable_is_refused(
+    free_endpoint: Callable[[], str], tmp_path: Path
+) -> None:
+    state = tmp_path / "plant-state.json"
+    save_state(state, LineModel(seed=1).snapshot())
+    with pytest.raises(ConfigurationError, match="seed 1, not 2"):
+        async with PlantSimulator(
+            SimulatorConfig(endpoint=free_endpoint(), seed=2, state_file=state)
+        ):
+            pass
+    state.write_text('{"seed": 2, "produced": ')
+    with pytest.raises(ConfigurationError, match="delete it to start the plant afresh"):
+        load_state(state, seed=2)

@@ -1,0 +1,26 @@
+"""The situations the simulated line lives through, one per agent that watches it."""
+
+from __future__ import annotations
+
+from connectors.simulator.scenarios.base import Scenario, TagWrite
+from connectors.simulator.scenarios.bearing import CapperBearing
+from connectors.simulator.scenarios.energy import SiteEnergy
+from connectors.simulator.scenarios.labels import LabelerDefects
+from connectors.simulator.scenarios.production import LineProduction
+from connectors.simulator.scenarios.runner import Scenarios
+from connectors.simulator.scenarios.stops import LineStops
+from connectors.simulator.scenarios.torque import CapperTorque
+
+__all__ = ["Scenario", "Scenarios", "TagWrite", "default_scenarios"]
+
+
+def default_scenarios(seed: int) -> list[Scenario]:
+    """Every scenario of the default site, seeded: production first, it opens work orders."""
+    return [
+        LineProduction(seed),
+        CapperTorque(seed),
+        LabelerDefects(seed),
+        LineStops(seed),
+        SiteEnergy(seed),
+        CapperBearing(seed),
+    ]
