@@ -36,7 +36,31 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from factory_agents.actions import Action, ActionKind, SetpointChange
+from factory_agents.evidence import ControlChart, Evidence
+from factory_agents.isa95 import MesData, MesKind
 from factory_agents.plant import Sample
+
+__all__ = [
+    "Action",
+    "Agent",
+    "AgentInput",
+    "AgentOutput",
+    "AgentSpec",
+    "Baseline",
+    "ControlChart",
+    "DataNeeds",
+    "Domain",
+    "EstimatedSaving",
+    "Evidence",
+    "Finding",
+    "PlantReading",
+    "Proposal",
+    "RealizedSaving",
+    "RiskClass",
+    "SetpointChange",
+    "VerificationWindow",
+]
 
 
 class Domain(StrEnum):
@@ -47,6 +71,7 @@ class Domain(StrEnum):
     SCHEDULING = "scheduling"
     MAINTENANCE = "maintenance"
     ENERGY = "energy"
+    LOSSES = "losses"
 
 
 class RiskClass(StrEnum):
@@ -58,56 +83,28 @@ class RiskClass(StrEnum):
 
 
 class DataNeeds(BaseModel):
-    """The tags an agent reads: current values, and history over a look-back window."""
+    """What an agent reads: tags now, tag history over a look-back, and MES records."""
 
     model_config = ConfigDict(frozen=True)
 
     current: tuple[str, ...] = ()
     history: tuple[str, ...] = ()
     lookback_seconds: float = 60.0
+    mes: tuple[MesKind, ...] = ()
+    mes_lookback_hours: float = Field(
+        168.0, gt=0, description="Time-stamped MES records (results, stops, counts) this far back"
+    )
 
 
 class AgentInput(BaseModel):
-    """Everything an agent sees in one run: samples as the connectors delivered them."""
+    """Everything an agent sees in one run: samples and MES records as connectors delivered them."""
 
     model_config = ConfigDict(frozen=True)
 
     now: datetime
     current: dict[str, Sample] = Field(default_factory=dict)
     history: dict[str, list[Sample]] = Field(default_factory=dict)
-
-
-class SetpointChange(BaseModel):
-    """Write one allow-listed setpoint; `from_value` is the live value the proposal was based on."""
-
-    model_config = ConfigDict(frozen=True)
-
-    kind: Literal["setpoint_change"] = "setpoint_change"
-    action_id: str
-    node_id: str
-    from_value: float
-    to_value: float
-    unit: str
-
-
-class ControlChart(BaseModel):
-    """Evidence: a characteristic over time with its EWMA, limits and the points that signalled."""
-
-    model_config = ConfigDict(frozen=True)
-
-    kind: Literal["control_chart"] = "control_chart"
-    characteristic: str
-    unit: str
-    times: list[datetime]
-    values: list[float]
-    ewma: list[float]
-    center: float
-    sigma: float
-    ewma_lcl: float
-    ewma_ucl: float
-    lsl: float
-    usl: float
-    signals: dict[int, list[str]] = Field(default_factory=dict)
+    mes: MesData = Field(default_factory=MesData)
 
 
 class EstimatedSaving(BaseModel):
@@ -149,23 +146,26 @@ class RealizedSaving(BaseModel):
     method: str
 
 
-class CounterReading(BaseModel):
-    """Good and scrap counters of a line at one moment, read from the plant."""
+class PlantReading(BaseModel):
+    """The values of a proposal's counters (e.g. good, scrap, energy) at one moment."""
 
     model_config = ConfigDict(frozen=True)
 
-    good: int
-    scrap: int
+    values: dict[str, float]
     at: datetime
+
+    def delta(self, later: PlantReading, tag: str) -> float:
+        """How much counter `tag` grew from this reading to `later`."""
+        return later.values[tag] - self.values[tag]
 
 
 class VerificationWindow(BaseModel):
-    """What the plant did after acting: counters at both ends, and the agent's series between."""
+    """What the plant did after acting: counters at both ends, and the agent's data between."""
 
     model_config = ConfigDict(frozen=True)
 
-    before: CounterReading
-    after: CounterReading
+    before: PlantReading
+    after: PlantReading
     data: AgentInput
 
 
@@ -179,17 +179,27 @@ class Proposal(BaseModel):
     line: str
     title: str
     rationale: str
-    action: SetpointChange
-    evidence: ControlChart
+    action: Action
+    evidence: Evidence
     estimated_saving: EstimatedSaving
     baseline: Baseline
-    unit_cost: Decimal
-    counters: tuple[str, str]
+    unit_cost: Decimal | None = None
+    counters: tuple[str, ...] = Field(
+        (), description="Tags read at the start and end of the verification window"
+    )
     created_at: datetime
+    measure_until: datetime | None = Field(
+        None,
+        description="The verification window lasts at least until then, e.g. past the failure"
+        " a maintenance order is to avoid; else the platform's verification time alone",
+    )
 
     def content_hash(self) -> str:
         """SHA-256 of the proposal exactly as shown to the engineer (canonical JSON)."""
-        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        shown = self.model_dump(
+            mode="json", exclude={"measure_until"} if self.measure_until is None else None
+        )
+        canonical = json.dumps(shown, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -241,7 +251,7 @@ class AgentSpec:
     config_model: type[BaseModel]
     factory: Callable[[Any], Agent]
     risk: RiskClass = RiskClass.MEDIUM
-    actions: tuple[str, ...] = ("setpoint_change",)
+    actions: tuple[ActionKind, ...] = ("setpoint_change",)
     default_interval_seconds: float = 20.0
 
     def create(self, config: dict[str, Any] | None = None) -> Agent:

@@ -10,7 +10,13 @@ FactoryAgentsError
 ├── ProposalError           a proposal that cannot take the decision asked for
 │   ├── ProposalNotFound
 │   └── ProposalNotPending  already decided, expired or executed
-└── LedgerError             the ledger or its audit trail refused a write
+├── LedgerError             the ledger or its audit trail refused a write
+├── AuthenticationError     who is asking could not be established: wrong user id or password,
+│                           locked out, or a signed decision that does not verify or is too old
+├── AuthorizationError      who is asking is known but may not do this: role, area, four eyes
+├── UserError               a user operation that cannot be done as asked (existing or unknown
+│                           id, a password outside the policy)
+└── PlatformStopped         the kill switch is on: nothing is executed until `resume`
 """
 
 from __future__ import annotations
@@ -58,3 +64,19 @@ class ProposalNotPending(ProposalError):
 
 class LedgerError(FactoryAgentsError):
     """The ledger or its audit trail refused a write."""
+
+
+class AuthenticationError(FactoryAgentsError):
+    """Who is asking could not be established; never says whether the user id exists."""
+
+
+class AuthorizationError(FactoryAgentsError):
+    """The user is known but may not do this: role, area scope or four-eyes rule."""
+
+
+class UserError(FactoryAgentsError):
+    """A user operation that cannot be done as asked (existing or unknown id, weak password)."""
+
+
+class PlatformStopped(FactoryAgentsError):
+    """The kill switch is on: agents are read-only and executions wait until `resume`."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
+from pathlib import Path
 from urllib.parse import urlparse
 
 from rich.table import Table
@@ -20,18 +22,54 @@ def opcua_port(endpoint: str) -> int:
     return port
 
 
+FIRST_LOGIN = "first-login.txt"
+"""Where `up` leaves the first engineer's generated password (readable by the owner only)."""
+
+
 async def create_schedules(settings: Settings) -> list[str]:
-    """Create (or refresh) one schedule per agent of the default site."""
-    from factory_agents.site import DEFAULT_POLICY, default_agent_configs
+    """Create (or refresh) one schedule per agent of the default site; paused if stopped."""
+    from factory_agents.ledger.repository import Ledger
+    from factory_agents.site import default_agent_configs
     from workflows.client import connect
-    from workflows.schedules import ensure_agent_schedules
+    from workflows.schedules import ensure_agent_schedules, pause_agent_schedules
 
     client = await connect(settings)
-    return await ensure_agent_schedules(client, settings, default_agent_configs(), DEFAULT_POLICY)
+    ids = await ensure_agent_schedules(client, settings, default_agent_configs(), settings.policy())
+    control = Ledger.open(settings.ledger_url).control()
+    if control.stopped:
+        await pause_agent_schedules(client, paused=True, note=f"stopped: {control.reason}")
+    return ids
+
+
+def first_engineer(settings: Settings) -> Path | None:
+    """On a fresh home, create the engineer 'engineer' with a generated password, kept in a
+    file only its owner can read; returns that file (None when users exist already)."""
+    from factory_agents.identity import Role, UsersFile
+
+    users = UsersFile.in_home(settings.home)
+    if users.list_users():
+        return None
+    password = secrets.token_urlsafe(12)
+    users.add_user(
+        "engineer",
+        full_name="First Engineer",
+        roles=(Role.ENGINEER,),
+        areas=(settings.site,),
+        password=password,
+    )
+    path = settings.home / FIRST_LOGIN
+    path.touch(mode=0o600)
+    path.write_text(
+        f"user: engineer\npassword: {password}\n"
+        "Change it with `factory-agents users passwd engineer`; add people with"
+        " `factory-agents users add`.\n"
+    )
+    return path
 
 
 def start_platform(settings: Settings, supervisor: Supervisor, *, board: bool) -> None:
     """Start ledger, Temporal, simulator, worker, schedules and board; print their addresses."""
+    from factory_agents.identity import load_signing_key
     from factory_agents.ledger.repository import Ledger
     from workflows.devserver import port_is_open, start_dev_server, wait_for_port
 
@@ -41,6 +79,8 @@ def start_platform(settings: Settings, supervisor: Supervisor, *, board: bool) -
     logs.mkdir(parents=True, exist_ok=True)
     with console.status("Migrating the ledger ..."):
         Ledger.open(settings.ledger_url)
+    load_signing_key(settings.home, create=True)
+    first_login = first_engineer(settings)
     if settings.temporal_address is None:
         with console.status("Starting the Temporal dev server ..."):
             log = logs / "temporal.log"
@@ -71,8 +111,11 @@ def start_platform(settings: Settings, supervisor: Supervisor, *, board: bool) -
     table.add_row("Ledger", settings.ledger_url)
     table.add_row("Agent schedules", ", ".join(schedules))
     table.add_row("Logs", str(logs.resolve()))
+    if first_login is not None:
+        table.add_row("First login", f"user 'engineer', password in {first_login.resolve()}")
     console.print(table)
     console.print(
         "Approve from a shell: [bold]factory-agents approvals list[/bold], then"
-        " [bold]factory-agents approvals approve ID --reason '...'[/bold]. Ctrl-C stops everything."
+        " [bold]factory-agents approvals approve ID --user engineer --reason '...'[/bold]"
+        " (asks for the password). Ctrl-C stops everything."
     )

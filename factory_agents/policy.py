@@ -1,12 +1,24 @@
-"""Guardrails: which setpoints an agent may change, within which bounds and steps."""
+"""Guardrails: which actions agents may take: setpoints within bounds and steps, MES actions
+within the size limits the site allows. Anything not allowed here is refused."""
 
 from __future__ import annotations
 
 import math
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from factory_agents.actions import (
+    Action,
+    ActionKind,
+    DispatchList,
+    LoadShift,
+    LotHold,
+    PurchaseRequisition,
+    SetpointChange,
+)
+from factory_agents.agent import RiskClass
 from factory_agents.errors import GuardrailViolation
 
 
@@ -21,6 +33,23 @@ class SetpointLimit(BaseModel):
     maximum: float
     max_step: float = Field(gt=0)
     min_interval_seconds: float = Field(default=0.0, ge=0)
+    risk: RiskClass = RiskClass.MEDIUM
+    reversible: bool = Field(True, description="The old value can be written back")
+    data_type: (
+        Literal[
+            "Double",
+            "Float",
+            "SByte",
+            "Byte",
+            "Int16",
+            "UInt16",
+            "Int32",
+            "UInt32",
+            "Int64",
+            "UInt64",
+        ]
+        | None
+    ) = Field(None, description="The node's data type; a node of another type is refused")
 
     @model_validator(mode="after")
     def _bounds_in_order(self) -> SetpointLimit:
@@ -62,12 +91,109 @@ class SetpointLimit(BaseModel):
             )
 
 
+class ActionRule(BaseModel):
+    """An allowed kind of MES or advisory action, and how much one action of it may touch."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: ActionKind
+    risk: RiskClass = RiskClass.MEDIUM
+    reversible: bool = Field(False, description="The action can be undone (e.g. a lot hold)")
+    max_items: int | None = Field(
+        None, gt=0, description="Most lots, dispatch entries or load plans in one action"
+    )
+    max_quantity: float | None = Field(None, gt=0, description="Largest requisition quantity")
+
+    def check(self, action: Action) -> None:
+        """Raise GuardrailViolation if the action is larger than this rule allows."""
+        items = _items(action)
+        if self.max_items is not None and items is not None and items > self.max_items:
+            raise GuardrailViolation(
+                f"{action.describe()}: {items} items exceed the policy's maximum of"
+                f" {self.max_items} for {action.kind}; nothing was done. Split it or change"
+                " the policy."
+            )
+        if (
+            self.max_quantity is not None
+            and isinstance(action, PurchaseRequisition)
+            and action.quantity > self.max_quantity
+        ):
+            raise GuardrailViolation(
+                f"{action.describe()}: {action.quantity:g} {action.unit} exceeds the policy's"
+                f" maximum of {self.max_quantity:g} per requisition; nothing was done."
+            )
+
+
+def _items(action: Action) -> int | None:
+    """How many things one action touches, for the kinds where that is bounded."""
+    if isinstance(action, LotHold):
+        return len(action.lot_ids)
+    if isinstance(action, DispatchList):
+        return len(action.entries)
+    if isinstance(action, LoadShift):
+        return len(action.plans)
+    return None
+
+
+class RateLimits(BaseModel):
+    """How many proposals an agent, and how many actions a subject, may see per hour."""
+
+    model_config = ConfigDict(frozen=True)
+
+    proposals_per_agent_per_hour: int = Field(30, gt=0)
+    actions_per_subject_per_hour: int = Field(6, gt=0)
+
+
+class ActionClass(BaseModel):
+    """How the policy classes one proposed action: its risk, and whether it can be undone."""
+
+    model_config = ConfigDict(frozen=True)
+
+    risk: RiskClass
+    reversible: bool
+
+    @property
+    def approvers(self) -> int:
+        """Different engineers who must approve: two for high risk, otherwise one."""
+        return 2 if self.risk == RiskClass.HIGH else 1
+
+    @property
+    def may_run_autonomously(self) -> bool:
+        """Only low-risk, reversible actions may ever be taken without a person approving."""
+        return self.risk == RiskClass.LOW and self.reversible
+
+
 class Policy(BaseModel):
-    """The guardrails in force: the allow-list of setpoints agents may change."""
+    """The guardrails in force: allow-listed setpoints, the other action kinds, rate limits."""
 
     model_config = ConfigDict(frozen=True)
 
     setpoints: tuple[SetpointLimit, ...] = ()
+    actions: tuple[ActionRule, ...] = ()
+    rate_limits: RateLimits = Field(default_factory=RateLimits)
+
+    def classify(self, action: Action) -> ActionClass:
+        """The action's risk and reversibility as this policy states them (checked first)."""
+        self.check_action(action)
+        if isinstance(action, SetpointChange):
+            limit = self.limit_for(action.node_id)
+            return ActionClass(risk=limit.risk, reversible=limit.reversible)
+        rule = next(rule for rule in self.actions if rule.kind == action.kind)
+        return ActionClass(risk=rule.risk, reversible=rule.reversible)
+
+    def check_action(self, action: Action) -> None:
+        """Raise GuardrailViolation unless the policy allows this action as proposed."""
+        if isinstance(action, SetpointChange):
+            self.check(action.node_id, action.from_value, action.to_value)
+            return
+        for rule in self.actions:
+            if rule.kind == action.kind:
+                rule.check(action)
+                return
+        raise GuardrailViolation(
+            f"{action.kind} actions are not allowed by the policy; nothing was done. Add an"
+            f" action rule for {action.kind} if agents may take them."
+        )
 
     def limit_for(self, node_id: str) -> SetpointLimit:
         """The allow-list entry for `node_id`, or GuardrailViolation if it has none."""

@@ -26,6 +26,24 @@ class Money(TypeDecorator[Decimal]):
         return (Decimal(value) / 100).quantize(Decimal("0.01"))
 
 
+class FineMoney(TypeDecorator[Decimal]):
+    """A Decimal amount stored exactly as integer units of 1e-8 (model costs per call)."""
+
+    impl = BigInteger
+    cache_ok = True
+    QUANTUM = Decimal("0.00000001")
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> int | None:
+        if value is None:
+            return None
+        return int((Decimal(value) / self.QUANTUM).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        return (Decimal(value) * self.QUANTUM).quantize(self.QUANTUM)
+
+
 class UtcDateTime(TypeDecorator[datetime]):
     """A timezone-aware UTC datetime on every database (SQLite stores naive UTC)."""
 

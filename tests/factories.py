@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from factory_agents.agent import Baseline, ControlChart, EstimatedSaving, Proposal, SetpointChange
+from factory_agents.ledger.views import Signature
 
 T0 = datetime(2025, 3, 4, 8, 0, tzinfo=UTC)
 
@@ -74,3 +75,29 @@ def build_proposal(
     }
     fields.update(overrides)
     return Proposal(**fields)
+
+
+def signature(
+    proposal: Proposal,
+    decision: Literal["approve", "reject"] = "approve",
+    user: str = "ana",
+    *,
+    at: datetime = T0 + timedelta(minutes=2),
+    reason: str | None = None,
+    proposal_hash: str | None = None,
+) -> Signature:
+    """A person's signed decision on `proposal`, as the workflow records it."""
+    return Signature(
+        decision=decision,
+        user=user,
+        reason=reason if reason is not None else f"{user} says {decision}",
+        proposal_hash=proposal_hash or proposal.content_hash(),
+        decided_at=at,
+        full_name=user.title(),
+        role="engineer",
+        areas=("site1",),
+        signed_at=at,
+        signature="ab" * 32,
+        key_id="0123456789abcdef",
+        method="signed",
+    )

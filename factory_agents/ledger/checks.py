@@ -23,9 +23,13 @@ def known_status(status: str) -> str:
     return status
 
 
-def proposal_row(session: Session, proposal_id: str) -> ProposalRow:
-    """The proposal's row; ProposalNotFound if the ledger has none with this id."""
-    row = session.get(ProposalRow, proposal_id)
+def proposal_row(session: Session, proposal_id: str, *, lock: bool = False) -> ProposalRow:
+    """The proposal's row (locked for this transaction if asked); ProposalNotFound if none.
+
+    Lock it before deciding from other rows about it: on PostgreSQL two writers would otherwise
+    both read the same state and both act on it (SQLite's writers are serialized anyway).
+    """
+    row = session.get(ProposalRow, proposal_id, with_for_update=lock, populate_existing=lock)
     if row is None:
         raise ProposalNotFound(
             f"no proposal {proposal_id!r} in the ledger; check the id "

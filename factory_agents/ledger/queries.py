@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TypeVarTuple
+from typing import Any, TypeVarTuple
 
 from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.orm import Session, aliased
@@ -38,36 +38,36 @@ def _with_savings(stmt: Select[*Ts]) -> Select[*Ts]:
 
 
 def proposal_views(
-    session: Session, *, proposal_id: str | None = None, status: str | None = None, limit: int = 200
+    session: Session,
+    *,
+    proposal_id: str | None = None,
+    status: str | None = None,
+    statuses: tuple[str, ...] = (),
+    limit: int = 200,
 ) -> list[ProposalView]:
-    """Proposals newest first, each with decision, action and savings, in one query."""
+    """Proposals newest first, each with its decisions, action and savings (two queries)."""
     stmt = _with_savings(
-        select(
-            ProposalRow,
-            DecisionRow,
-            ActionRow,
-            _estimated.amount,
-            _estimated.currency,
-            _realized.amount,
-        )
+        select(ProposalRow, ActionRow, _estimated.amount, _estimated.currency, _realized.amount)
     )
-    stmt = stmt.outerjoin(DecisionRow, DecisionRow.proposal_id == ProposalRow.id).outerjoin(
-        ActionRow, ActionRow.proposal_id == ProposalRow.id
-    )
+    stmt = stmt.outerjoin(ActionRow, ActionRow.proposal_id == ProposalRow.id)
     if proposal_id is not None:
         stmt = stmt.where(ProposalRow.id == proposal_id)
     if status is not None:
         stmt = stmt.where(ProposalRow.status == status)
+    if statuses:
+        stmt = stmt.where(ProposalRow.status.in_(statuses))
     stmt = stmt.order_by(ProposalRow.created_at.desc(), ProposalRow.id.desc()).limit(limit)
+    rows = session.execute(stmt).all()
+    signatures = _decisions_of(session, [row.id for row, *_rest in rows])
     views = []
-    for row, decision, action, estimated, currency, realized in session.execute(stmt):
+    for row, action, estimated, currency, realized in rows:
         views.append(
             ProposalView(
                 id=row.id,
                 run_id=row.run_id,
                 agent=row.agent,
                 line=row.line,
-                node_id=row.node_id,
+                subject=row.subject,
                 title=row.title,
                 status=row.status,
                 created_at=row.created_at,
@@ -75,7 +75,7 @@ def proposal_views(
                 updated_at=row.updated_at,
                 content_hash=row.content_hash,
                 proposal=Proposal.model_validate(row.body),
-                decision=decision_view(decision) if decision is not None else None,
+                decisions=signatures.get(row.id, []),
                 action=action_view(action) if action is not None else None,
                 estimated_amount=estimated,
                 realized_amount=realized,
@@ -85,14 +85,36 @@ def proposal_views(
     return views
 
 
+def _decisions_of(session: Session, proposal_ids: list[str]) -> dict[str, list[DecisionView]]:
+    """Every proposal's decisions in the order they were made."""
+    found: dict[str, list[DecisionView]] = {}
+    stmt = (
+        select(DecisionRow)
+        .where(DecisionRow.proposal_id.in_(proposal_ids))
+        .order_by(DecisionRow.id)
+    )
+    for row in session.scalars(stmt):
+        found.setdefault(row.proposal_id, []).append(decision_view(row))
+    return found
+
+
 def decision_view(row: DecisionRow) -> DecisionView:
     """The view of a stored decision."""
+    method: Any = row.method
+    verb: Any = row.decision
     return DecisionView(
         user=row.user,
-        decision=row.decision,
+        decision=verb,
         reason=row.reason,
         proposal_hash=row.proposal_hash,
         decided_at=row.decided_at,
+        full_name=row.full_name,
+        role=row.role,
+        areas=tuple(row.areas or ()),
+        signed_at=row.signed_at,
+        signature=row.signature,
+        key_id=row.key_id,
+        method=method,
     )
 
 
@@ -102,10 +124,12 @@ def action_view(row: ActionRow) -> ActionView:
         action_id=row.id,
         proposal_id=row.proposal_id,
         kind=row.kind,
-        node_id=row.node_id,
+        subject=row.subject,
+        details=row.details,
         from_value=row.from_value,
         to_value=row.to_value,
         read_back=row.read_back,
+        reference=row.reference,
         status=row.status,
         executed_at=row.executed_at,
         message=row.message,
@@ -113,26 +137,30 @@ def action_view(row: ActionRow) -> ActionView:
 
 
 def savings_lines(session: Session, limit: int | None = None) -> list[SavingsLine]:
-    """Estimated next to realized saving per proposal, newest first (one joined query)."""
-    stmt = (
-        _with_savings(
-            select(
-                ProposalRow.id,
-                ProposalRow.agent,
-                ProposalRow.line,
-                ProposalRow.title,
-                ProposalRow.status,
-                _estimated.amount,
-                _estimated.period_hours,
-                _realized.amount,
-                _realized.period_hours,
-                _estimated.currency,
-                ProposalRow.created_at,
-            )
-        )
-        .order_by(ProposalRow.created_at.desc(), ProposalRow.id.desc())
-        .limit(limit)
+    """Estimated next to realized saving per proposal, newest first (all, or the newest N).
+
+    With a limit the newest proposals are picked first (through the created_at index) and only
+    they are joined to their savings, so the cost does not grow with the ledger.
+    """
+    chosen = select(ProposalRow.id, ProposalRow.created_at).order_by(
+        ProposalRow.created_at.desc(), ProposalRow.id.desc()
     )
+    newest = (chosen.limit(limit) if limit is not None else chosen).subquery()
+    stmt = _with_savings(
+        select(
+            ProposalRow.id,
+            ProposalRow.agent,
+            ProposalRow.line,
+            ProposalRow.title,
+            ProposalRow.status,
+            _estimated.amount,
+            _estimated.period_hours,
+            _realized.amount,
+            _realized.period_hours,
+            _estimated.currency,
+            ProposalRow.created_at,
+        ).join(newest, newest.c.id == ProposalRow.id)
+    ).order_by(newest.c.created_at.desc(), newest.c.id.desc())
     return [
         SavingsLine(
             proposal_id=pid,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -13,15 +13,77 @@ from factory_agents.agent import Proposal
 
 
 class ProposalStatus(StrEnum):
-    """Where a proposal stands: pending → approved → executed → verified, or off the path."""
+    """Where a proposal stands: pending → approved → executed → verified, or off the path.
+
+    A shadow proposal (its agent in shadow mode) is never executed: once engineers have
+    said what they would have done, it is `shadowed`. An approved proposal waits
+    `suspended` while the kill switch is on.
+    """
 
     PENDING = "pending"
     APPROVED = "approved"
     REJECTED = "rejected"
+    SUSPENDED = "suspended"
     EXECUTED = "executed"
     FAILED = "failed"
     VERIFIED = "verified"
+    UNMEASURED = "unmeasured"
     EXPIRED = "expired"
+    SHADOWED = "shadowed"
+
+
+class AutonomyLevel(StrEnum):
+    """How far an agent acts on its own: propose only, with approval, or within bounds alone."""
+
+    SHADOW = "shadow"
+    ASSISTED = "assisted"
+    AUTONOMOUS = "autonomous"
+
+
+class TrackRecord(BaseModel):
+    """What people decided about an agent's proposals, and what came of them."""
+
+    model_config = ConfigDict(frozen=True)
+
+    agent: str
+    decisions: int
+    approved: int
+    rejected: int
+    adverse: int
+    consecutive_rejections: int
+
+    @property
+    def approval_rate(self) -> float | None:
+        """Approved share of decided proposals, None before the first decision."""
+        return self.approved / self.decisions if self.decisions else None
+
+
+class AgentSwitchView(BaseModel):
+    """Whether an agent may propose, and who last switched it on or off, when and why."""
+
+    model_config = ConfigDict(frozen=True)
+
+    agent: str
+    enabled: bool
+    changed_by: str | None = None
+    changed_at: datetime | None = None
+    reason: str = ""
+
+
+class ControlView(BaseModel):
+    """The kill switch's state: running or stopped, by whom, when and why."""
+
+    model_config = ConfigDict(frozen=True)
+
+    mode: Literal["running", "stopped"]
+    changed_by: str
+    changed_at: datetime | None
+    reason: str
+
+    @property
+    def stopped(self) -> bool:
+        """True while the kill switch is on."""
+        return self.mode == "stopped"
 
 
 class SavingKind(StrEnum):
@@ -31,34 +93,56 @@ class SavingKind(StrEnum):
     REALIZED = "realized"
 
 
-OPEN_STATUSES = (ProposalStatus.PENDING, ProposalStatus.APPROVED, ProposalStatus.EXECUTED)
+OPEN_STATUSES = (
+    ProposalStatus.PENDING,
+    ProposalStatus.APPROVED,
+    ProposalStatus.SUSPENDED,
+    ProposalStatus.EXECUTED,
+)
 """Statuses of a proposal still in flight on its node (no second proposal should be made)."""
 
 
-class DecisionView(BaseModel):
-    """An engineer's decision on a proposal."""
+class Signature(BaseModel):
+    """One decision as recorded: who signed what, in which role, how, and on which content.
+
+    `method` says how it was made: "signed" by a person (HMAC over their claims),
+    "automatic" under an agent's earned autonomy, or "unsigned" (ledgers from before 0003).
+    """
 
     model_config = ConfigDict(frozen=True)
 
+    decision: Literal["approve", "reject"]
     user: str
-    decision: str
     reason: str
     proposal_hash: str
     decided_at: datetime
+    full_name: str | None = None
+    role: str | None = None
+    areas: tuple[str, ...] = ()
+    signed_at: datetime | None = None
+    signature: str | None = None
+    key_id: str | None = None
+    method: Literal["signed", "automatic", "unsigned"] = "unsigned"
+
+
+class DecisionView(Signature):
+    """A decision on a proposal as the board and CLI show it."""
 
 
 class ActionView(BaseModel):
-    """An action executed on the plant for a proposal."""
+    """An action executed on the plant or the MES for a proposal."""
 
     model_config = ConfigDict(frozen=True)
 
     action_id: str
     proposal_id: str
     kind: str
-    node_id: str
-    from_value: float
-    to_value: float
+    subject: str
+    details: dict[str, Any]
+    from_value: float | None
+    to_value: float | None
     read_back: float | None
+    reference: str | None
     status: str
     executed_at: datetime
     message: str
@@ -73,7 +157,7 @@ class ProposalView(BaseModel):
     run_id: str | None
     agent: str
     line: str
-    node_id: str
+    subject: str
     title: str
     status: str
     created_at: datetime
@@ -81,11 +165,16 @@ class ProposalView(BaseModel):
     updated_at: datetime
     content_hash: str
     proposal: Proposal
-    decision: DecisionView | None
+    decisions: list[DecisionView]
     action: ActionView | None
     estimated_amount: Decimal
     realized_amount: Decimal | None
     currency: str
+
+    @property
+    def decision(self) -> DecisionView | None:
+        """The latest decision (the one that completed it, if it is decided)."""
+        return self.decisions[-1] if self.decisions else None
 
 
 class SavingsLine(BaseModel):

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from factory_agents.actions import Action
 from factory_agents.agent import Baseline, Proposal, RealizedSaving
 from factory_agents.errors import LedgerError, ProposalError, ProposalNotPending
 from factory_agents.ledger.audit import append_event
 from factory_agents.ledger.checks import aware, currency, known_status, money, proposal_row
 from factory_agents.ledger.models import ActionRow, AgentRun, DecisionRow, ProposalRow, SavingRow
-from factory_agents.ledger.views import ProposalStatus, SavingKind
+from factory_agents.ledger.views import ProposalStatus, SavingKind, Signature
 
 SYSTEM_ACTOR = "factory-agents"
 _DECIDED = {"approve": ProposalStatus.APPROVED, "reject": ProposalStatus.REJECTED}
+_DECIDABLE = (ProposalStatus.PENDING, ProposalStatus.SHADOWED)
+"""Statuses that still take signatures (a shadow proposal records what people would do)."""
 
 
 def add_run(
@@ -56,9 +59,15 @@ def add_run(
 
 
 def add_proposal(
-    session: Session, proposal: Proposal, *, now: datetime, run_id: str | None, expires_at: datetime
+    session: Session,
+    proposal: Proposal,
+    *,
+    now: datetime,
+    run_id: str | None,
+    expires_at: datetime,
+    shadow: bool = False,
 ) -> bool:
-    """Record a pending proposal with its estimated saving; False if its id exists already."""
+    """Record a proposal (pending, or shadowed) with its estimated saving; False if it exists."""
     if session.get(ProposalRow, proposal.proposal_id) is not None:
         return False
     estimate = proposal.estimated_saving
@@ -68,12 +77,12 @@ def add_proposal(
             run_id=run_id,
             agent=proposal.agent,
             line=proposal.line,
-            node_id=proposal.action.node_id,
+            subject=proposal.action.subject,
             title=proposal.title,
             rationale=proposal.rationale,
             body=proposal.model_dump(mode="json"),
             content_hash=proposal.content_hash(),
-            status=ProposalStatus.PENDING,
+            status=ProposalStatus.SHADOWED if shadow else ProposalStatus.PENDING,
             created_at=aware(proposal.created_at, "proposal.created_at"),
             expires_at=aware(expires_at, "expires_at"),
             updated_at=now,
@@ -96,13 +105,12 @@ def add_proposal(
     details = {
         "content_hash": proposal.content_hash(),
         "run_id": run_id,
-        "node_id": proposal.action.node_id,
-        "from_value": proposal.action.from_value,
-        "to_value": proposal.action.to_value,
+        "action": proposal.action.model_dump(mode="json"),
         "estimated": estimate.amount,
         "currency": estimate.currency,
         "horizon_hours": estimate.horizon_hours,
         "expires_at": expires_at,
+        "shadow": shadow,
     }
     append_event(
         session,
@@ -120,7 +128,7 @@ def change_status(
 ) -> None:
     """Move a proposal to `status` (no-op if it is there already)."""
     known_status(status)
-    row = proposal_row(session, proposal_id)
+    row = proposal_row(session, proposal_id, lock=True)
     if row.status == status:
         return
     details = {"from": row.status, "to": status, "detail": detail}
@@ -131,63 +139,101 @@ def change_status(
 
 
 def add_decision(
-    session: Session,
-    proposal_id: str,
-    *,
-    now: datetime,
-    decision: Literal["approve", "reject"],
-    user: str,
-    reason: str,
-    proposal_hash: str,
-    at: datetime,
-) -> None:
-    """Record an engineer's decision on a pending proposal (no-op if they made it already)."""
-    if decision not in _DECIDED:
-        raise LedgerError(f"unknown decision {decision!r}; use 'approve' or 'reject'")
-    row = proposal_row(session, proposal_id)
-    earlier = session.scalar(select(DecisionRow).where(DecisionRow.proposal_id == proposal_id))
-    if earlier is not None:
-        if earlier.decision == decision and earlier.user == user:
-            return
+    session: Session, proposal_id: str, signature: Signature, *, now: datetime, approvers: int
+) -> bool:
+    """Record one signature on an undecided proposal; True when it completes the decision.
+
+    A rejection completes it; approvals complete it once `approvers` different people have
+    approved. Until then it stays pending. The same signer again is a no-op (it reports
+    whether the decision is complete), the same signer changing their mind is refused.
+    """
+    if signature.decision not in _DECIDED:
+        raise LedgerError(f"unknown decision {signature.decision!r}; use 'approve' or 'reject'")
+    row = proposal_row(session, proposal_id, lock=True)
+    user, verb = signature.user, signature.decision
+    earlier = session.scalars(
+        select(DecisionRow).where(DecisionRow.proposal_id == proposal_id).order_by(DecisionRow.id)
+    ).all()
+    for other in earlier:
+        if other.user.casefold() != user.casefold():
+            continue
+        if other.decision == verb:
+            return _complete(earlier, approvers)
         raise ProposalNotPending(
-            f"proposal {proposal_id} was already {_DECIDED[earlier.decision]} by {earlier.user} "
-            f"at {earlier.decided_at.isoformat()}; {user}'s {decision} was not recorded. "
-            "Reload the approval queue to see its current state."
+            f"proposal {proposal_id} was already {_DECIDED[other.decision]} by {other.user} at"
+            f" {other.decided_at.isoformat()}; {user}'s {verb} was not recorded"
         )
-    if row.status != ProposalStatus.PENDING:
+    if row.status not in _DECIDABLE or _complete(earlier, approvers):
+        decided = ", ".join(f"{_DECIDED[e.decision]} by {e.user}" for e in earlier)
         raise ProposalNotPending(
-            f"proposal {proposal_id} is {row.status}, not pending, so {user} cannot {decision} it; "
-            "reload the approval queue (an agent will propose again if still needed)"
+            f"proposal {proposal_id} is {row.status}{f' ({decided})' if decided else ''}, not"
+            f" pending, so {user} cannot {verb} it; reload the approval queue (an agent will"
+            " propose again if still needed)"
         )
-    if aware(at, "at") > row.expires_at:
+    if aware(signature.decided_at, "decided_at") > row.expires_at:
         raise ProposalNotPending(
             f"proposal {proposal_id} expired at {row.expires_at.isoformat()}, before {user}'s "
-            f"{decision} at {at.astimezone(UTC).isoformat()}; it can no longer be decided "
-            "(an agent will propose again if still needed)"
+            f"{verb} at {signature.decided_at.astimezone(UTC).isoformat()}; it can no longer be"
+            " decided (an agent will propose again if still needed)"
         )
-    if proposal_hash != row.content_hash:
+    if signature.proposal_hash != row.content_hash:
         raise ProposalError(
-            f"{user} decided on content {proposal_hash[:12]} of proposal {proposal_id}, but the "
-            f"ledger holds content {row.content_hash[:12]}; reload the proposal and decide again"
+            f"{user} decided on content {signature.proposal_hash[:12]} of proposal {proposal_id},"
+            f" but the ledger holds content {row.content_hash[:12]}; reload the proposal and"
+            " decide again"
         )
-    session.add(
-        DecisionRow(
-            proposal_id=proposal_id,
-            decision=decision,
-            user=user,
-            reason=reason,
-            proposal_hash=proposal_hash,
-            decided_at=at,
-        )
+    added = DecisionRow(
+        proposal_id=proposal_id,
+        decision=verb,
+        user=user,
+        reason=signature.reason,
+        proposal_hash=signature.proposal_hash,
+        decided_at=signature.decided_at,
+        full_name=signature.full_name,
+        role=signature.role,
+        areas=list(signature.areas),
+        signed_at=signature.signed_at,
+        signature=signature.signature,
+        key_id=signature.key_id,
+        method=signature.method,
     )
-    row.status, row.updated_at = _DECIDED[decision], now
-    details = {"reason": reason, "proposal_hash": proposal_hash, "decided_at": at}
+    session.add(added)
+    complete = _complete([*earlier, added], approvers)
+    details = signature.model_dump(mode="json", exclude={"decision", "user"})
+    details["complete"] = complete
+    action = f"proposal.{_DECIDED[verb]}" if complete else "proposal.signed"
+    if complete:
+        row.status = _outcome(row.status, verb)
+        row.updated_at = now
+    append_event(session, actor=user, action=action, subject=proposal_id, details=details, at=now)
+    return complete
+
+
+def _complete(decisions: Sequence[DecisionRow], approvers: int) -> bool:
+    """A rejection decides; so do approvals by `approvers` different people."""
+    if any(d.decision == "reject" for d in decisions):
+        return True
+    return len({d.user.casefold() for d in decisions if d.decision == "approve"}) >= approvers
+
+
+def _outcome(status: str, decision: str) -> str:
+    """The status a completed decision leaves: shadow proposals are never approved to run."""
+    if status == ProposalStatus.SHADOWED:
+        return status
+    return _DECIDED[decision]
+
+
+def audit_execution_start(
+    session: Session, proposal_id: str, action: Action, *, now: datetime
+) -> None:
+    """Append the audit event that precedes every execution (the platform fails closed)."""
+    row = proposal_row(session, proposal_id)
     append_event(
         session,
-        actor=user,
-        action=f"proposal.{_DECIDED[decision]}",
-        subject=proposal_id,
-        details=details,
+        actor=SYSTEM_ACTOR,
+        action="action.started",
+        subject=row.id,
+        details={"action": action.model_dump(mode="json")},
         at=now,
     )
 
@@ -202,7 +248,7 @@ def add_action(session: Session, action: ActionRow, *, now: datetime) -> None:
                 f"{action.proposal_id}; derive action ids from their proposal"
             )
         return
-    row = proposal_row(session, action.proposal_id)
+    row = proposal_row(session, action.proposal_id, lock=True)
     other = session.scalar(select(ActionRow.id).where(ActionRow.proposal_id == row.id))
     if other is not None:
         raise LedgerError(
@@ -217,10 +263,10 @@ def add_action(session: Session, action: ActionRow, *, now: datetime) -> None:
     details = {
         "action_id": action.id,
         "kind": action.kind,
-        "node_id": action.node_id,
-        "from_value": action.from_value,
-        "to_value": action.to_value,
+        "subject": action.subject,
+        "details": action.details,
         "read_back": action.read_back,
+        "reference": action.reference,
         "status": action.status,
         "executed_at": action.executed_at,
         "message": action.message,

@@ -24,8 +24,12 @@ def test_every_installed_agent_spec_is_valid_and_uniquely_named() -> None:
 
 def test_the_default_site_builds_its_agents() -> None:
     agents = build_agents(default_agent_configs())
-    assert set(agents) == {"spc_drift"}
-    assert agents["spc_drift"].needs().history
+    assert set(agents) == {
+        "spc_drift", "capability", "defect_burst", "oee_losses", "load_shift",
+        "condition_monitoring",
+    }  # fmt: skip
+    assert agents["spc_drift"].needs().history and agents["capability"].needs().history
+    assert agents["defect_burst"].needs().mes == ("quality_results", "lots")
 
 
 def test_an_agent_that_is_not_installed_is_named_in_the_error() -> None:

@@ -10,7 +10,7 @@ from typing import Any, NoReturn
 
 import pytest
 from sqlalchemy import select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from factory_agents.agent import Proposal
@@ -19,6 +19,7 @@ from factory_agents.ledger import Ledger, writes
 from factory_agents.ledger.audit import GENESIS_HASH, append_event, event_hash, verify_chain
 from factory_agents.ledger.models import AuditEvent, ProposalRow, SavingRow
 from factory_agents.ledger.session import write_bind
+from tests.tamper import drop_guard, without_guard
 
 MakeProposal = Callable[..., Proposal]
 T0 = datetime(2025, 3, 4, 8, 0, tzinfo=UTC)
@@ -39,8 +40,7 @@ def _runs(ledger: Ledger, count: int, prefix: str = "run") -> None:
 
 
 def _sql(ledger: Ledger, statement: str, **params: Any) -> None:
-    with ledger.engine.begin() as conn:
-        conn.execute(text(statement), params)
+    without_guard(ledger.engine, statement, **params)
 
 
 def _hash_of(ledger: Ledger, seq: int) -> str:
@@ -68,6 +68,26 @@ def test_a_clean_chain_verifies(ledger: Ledger) -> None:
         assert first is not None and first.prev_hash == GENESIS_HASH
 
 
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_events SET actor = 'mallory' WHERE seq = 2",
+        "DELETE FROM audit_events WHERE seq = 2",
+    ],
+)
+def test_the_database_refuses_to_change_or_delete_events(ledger: Ledger, statement: str) -> None:
+    _runs(ledger, 3)
+    with pytest.raises(DBAPIError, match="append-only"), ledger.engine.begin() as conn:
+        conn.execute(text(statement))
+    assert verify_chain_ok(ledger, events=3)
+
+
+def verify_chain_ok(ledger: Ledger, *, events: int) -> bool:
+    """The chain verifies and holds `events` events."""
+    report = ledger.audit_report()
+    return report.ok and report.events == events
+
+
 def test_an_edited_row_is_named(ledger: Ledger) -> None:
     _runs(ledger, 4)
     _sql(ledger, "UPDATE audit_events SET actor = 'mallory' WHERE seq = 2")
@@ -80,6 +100,7 @@ def test_an_edited_row_is_named(ledger: Ledger) -> None:
 
 def test_an_edit_that_rehashes_its_row_breaks_the_next_link(ledger: Ledger) -> None:
     _runs(ledger, 3)
+    drop_guard(ledger.engine)
     with Session(ledger.engine) as session, session.begin():
         event = session.get(AuditEvent, 2)
         assert event is not None

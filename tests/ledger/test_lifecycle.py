@@ -12,6 +12,7 @@ import pytest
 from factory_agents.agent import Baseline, Proposal, RealizedSaving
 from factory_agents.errors import LedgerError, ProposalNotFound
 from factory_agents.ledger import Ledger, ProposalStatus
+from tests.factories import signature
 
 MakeProposal = Callable[..., Proposal]
 T0 = datetime(2025, 3, 4, 8, 0, tzinfo=UTC)
@@ -43,22 +44,17 @@ def _baseline() -> Baseline:
 def _approve(ledger: Ledger, proposal: Proposal, user: str = "ana") -> None:
     ledger.record_decision(
         proposal.proposal_id,
-        decision="approve",
-        user=user,
-        reason="drift confirmed on the line",
-        proposal_hash=proposal.content_hash(),
-        at=T0 + timedelta(minutes=5),
-    )
+        signature(
+            proposal, "approve", user, at=T0 + timedelta(minutes=5),
+            reason="drift confirmed on the line",
+        ),
+    )  # fmt: skip
 
 
 def _execute(ledger: Ledger, proposal: Proposal, status: str = "executed") -> None:
     ledger.record_action(
-        action_id=proposal.action.action_id,
-        proposal_id=proposal.proposal_id,
-        kind=proposal.action.kind,
-        node_id=proposal.action.node_id,
-        from_value=proposal.action.from_value,
-        to_value=proposal.action.to_value,
+        proposal.proposal_id,
+        proposal.action,
         read_back=500.0 if status == "executed" else None,
         status=status,
         executed_at=T0 + timedelta(minutes=6),
@@ -106,7 +102,7 @@ def test_full_lifecycle(ledger: Ledger, make_proposal: MakeProposal) -> None:
         "EUR",
     )
     assert view.decision is None and view.action is None
-    assert ledger.open_proposal_for(proposal.action.node_id) == proposal.proposal_id
+    assert ledger.open_proposal_for(proposal.action.subject) == proposal.proposal_id
 
     _approve(ledger, proposal)
     _approve(ledger, proposal)  # the same decision again is a no-op
@@ -123,7 +119,7 @@ def test_full_lifecycle(ledger: Ledger, make_proposal: MakeProposal) -> None:
     assert (action.from_value, action.to_value, action.read_back) == (500.5, 500.0, 500.0)
     assert action.executed_at == T0 + timedelta(minutes=6)
     assert ledger.get_proposal(proposal.proposal_id).status == "executed"  # type: ignore[union-attr]
-    assert ledger.open_proposal_for(proposal.action.node_id) == proposal.proposal_id
+    assert ledger.open_proposal_for(proposal.action.subject) == proposal.proposal_id
 
     ledger.record_realized(proposal.proposal_id, _realized(), baseline=_baseline())
     ledger.record_realized(proposal.proposal_id, _realized("1.00"), baseline=_baseline())  # no-op
@@ -131,7 +127,7 @@ def test_full_lifecycle(ledger: Ledger, make_proposal: MakeProposal) -> None:
     assert view is not None and view.status == "verified"
     assert view.action is not None and view.action.action_id == proposal.action.action_id
     assert (view.estimated_amount, view.realized_amount) == (Decimal("125.40"), Decimal("80.00"))
-    assert ledger.open_proposal_for(proposal.action.node_id) is None
+    assert ledger.open_proposal_for(proposal.action.subject) is None
 
     actions = [e.action for e in reversed(ledger.audit_events(subject=proposal.proposal_id))]
     assert actions == [
@@ -218,12 +214,8 @@ def test_a_second_action_for_the_same_proposal_is_refused(
     _execute(ledger, proposal)
     with pytest.raises(LedgerError, match="already has action prop-1-act"):
         ledger.record_action(
-            action_id="another",
-            proposal_id=proposal.proposal_id,
-            kind="setpoint_change",
-            node_id=proposal.action.node_id,
-            from_value=1.0,
-            to_value=2.0,
+            proposal.proposal_id,
+            proposal.action.model_copy(update={"action_id": "another"}),
             read_back=2.0,
             status="executed",
             executed_at=T0,

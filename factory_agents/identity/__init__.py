@@ -1,0 +1,85 @@
+"""Identity: users and roles, password login with lockout, signed decisions and their rules."""
+
+from __future__ import annotations
+
+from factory_agents.errors import AuthenticationError, AuthorizationError, UserError
+from factory_agents.identity.roles import (
+    ALL_AREAS,
+    PERMISSIONS,
+    Permission,
+    Role,
+    covers,
+    deciding_role,
+    may,
+    parse_area,
+    permissions,
+    roles_with,
+)
+from factory_agents.identity.rules import (
+    DecisionState,
+    approvals_required,
+    authorize_decision,
+    require_area,
+    require_four_eyes,
+    require_may_decide,
+    require_same_proposal,
+    tally,
+)
+from factory_agents.identity.signing import (
+    DecisionClaims,
+    SignedDecision,
+    claims_for,
+    install_worker_key,
+    key_id,
+    load_signing_key,
+    sign,
+    verify,
+    worker_key,
+)
+from factory_agents.identity.users import (
+    LockoutPolicy,
+    LoginState,
+    User,
+    UsersFile,
+    check_password_policy,
+    default_hasher,
+)
+
+__all__ = [
+    "ALL_AREAS",
+    "PERMISSIONS",
+    "AuthenticationError",
+    "AuthorizationError",
+    "DecisionClaims",
+    "DecisionState",
+    "LockoutPolicy",
+    "LoginState",
+    "Permission",
+    "Role",
+    "SignedDecision",
+    "User",
+    "UserError",
+    "UsersFile",
+    "approvals_required",
+    "authorize_decision",
+    "check_password_policy",
+    "claims_for",
+    "covers",
+    "deciding_role",
+    "default_hasher",
+    "install_worker_key",
+    "key_id",
+    "load_signing_key",
+    "may",
+    "parse_area",
+    "permissions",
+    "require_area",
+    "require_four_eyes",
+    "require_may_decide",
+    "require_same_proposal",
+    "roles_with",
+    "sign",
+    "tally",
+    "verify",
+    "worker_key",
+]
