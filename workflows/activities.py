@@ -10,41 +10,62 @@ from datetime import UTC, datetime, timedelta
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from connectors.base import TagSource
+from connectors.base import MesSource, TagSource
+from connectors.mes import SqlMes
 from connectors.opcua.connector import OpcUaConnector
+from connectors.opcua.security import LOCAL_SIMULATOR, OpcUaSecurity
 from factory_agents.agent import (
     Agent,
     AgentInput,
-    CounterReading,
     DataNeeds,
-    Proposal,
+    PlantReading,
+    SetpointChange,
     VerificationWindow,
 )
+from factory_agents.autonomy import AutonomyRules
 from factory_agents.errors import (
     DataQualityError,
     GuardrailViolation,
+    PlatformStopped,
+    ProposalError,
     ProposalNotPending,
     WriteRejected,
     WriteVerificationError,
 )
+from factory_agents.isa95 import MesData
 from factory_agents.ledger.repository import Ledger
+from factory_agents.ledger.views import AutonomyLevel
+from factory_agents.ledger.writes import SYSTEM_ACTOR
+from factory_agents.notify import Notification, notifier_for
 from factory_agents.plant import Quality
 from factory_agents.policy import Policy
 from factory_agents.settings import Settings
+from workflows import executors
+from workflows.admission import HOUR, Admission, Withheld
 from workflows.contracts import (
     AgentRunResult,
     CountersInput,
     ExecuteInput,
     ExecuteResult,
+    GateResult,
     MeasureInput,
     MeasureResult,
+    NotifyInput,
     ProposalTicket,
     RecordDecisionInput,
     RunAgentInput,
     StatusInput,
 )
+from workflows.metrics import PLATFORM
 
 FINAL_ERRORS = (GuardrailViolation, WriteRejected, WriteVerificationError, ProposalNotPending)
+log = activity.logger
+"""Logs with the activity's ids (workflow, run, attempt); calls add the proposal id."""
+
+
+def _ids(proposal_id: str, **more: str) -> dict[str, str]:
+    """The `extra` of a log line about a proposal."""
+    return {"proposal_id": proposal_id, **more}
 
 
 def _final(err: Exception) -> ApplicationError:
@@ -52,27 +73,18 @@ def _final(err: Exception) -> ApplicationError:
     return ApplicationError(str(err), type=type(err).__name__, non_retryable=True)
 
 
-async def read_agent_input(source: TagSource, needs: DataNeeds, now: datetime) -> AgentInput:
-    """Read what an agent needs: current values in one batch, then each history series."""
+async def read_agent_input(
+    source: TagSource, mes: MesSource, needs: DataNeeds, now: datetime
+) -> AgentInput:
+    """Read what an agent needs: current values in one batch, each history series, MES records."""
     current = await source.read(list(needs.current)) if needs.current else []
     start = now - timedelta(seconds=needs.lookback_seconds)
     history = {tag: await source.history(tag, start, now) for tag in needs.history}
-    return AgentInput(now=now, current={s.tag: s for s in current}, history=history)
-
-
-def ticket_for(proposal: Proposal, expires_at: datetime) -> ProposalTicket:
-    """The part of a proposal its workflow carries."""
-    return ProposalTicket(
-        proposal_id=proposal.proposal_id,
-        agent=proposal.agent,
-        title=proposal.title,
-        content_hash=proposal.content_hash(),
-        action=proposal.action,
-        counters=proposal.counters,
-        estimated_amount=proposal.estimated_saving.amount,
-        currency=proposal.estimated_saving.currency,
-        expires_at=expires_at,
-    )
+    records = MesData()
+    if needs.mes:
+        since = now - timedelta(hours=needs.mes_lookback_hours)
+        records = await mes.fetch(needs.mes, since, now)
+    return AgentInput(now=now, current={s.tag: s for s in current}, history=history, mes=records)
 
 
 class PlantActivities:
@@ -85,9 +97,21 @@ class PlantActivities:
         self.ledger = ledger
         self.agents = dict(agents)
         self.policy = policy
+        self.mes = SqlMes(settings.mes_url)
+        self.admission = Admission(settings, ledger, policy)
+        fields = settings.opcua_security_fields()
+        self.opcua_security = OpcUaSecurity.build(**fields) if fields else LOCAL_SIMULATOR
+        self.notifier = notifier_for(settings.webhook_url, settings.webhook_secret)
+        self.autonomy_rules = AutonomyRules()
+
+    def close(self) -> None:
+        """Close the MES connection pool."""
+        self.mes.close()
 
     def _plant(self) -> OpcUaConnector:
-        return OpcUaConnector(self.settings.opcua_endpoint, policy=self.policy)
+        return OpcUaConnector(
+            self.settings.opcua_endpoint, policy=self.policy, security=self.opcua_security
+        )
 
     @activity.defn(name="run_agent")
     async def run_agent(self, inp: RunAgentInput) -> AgentRunResult:
@@ -100,15 +124,28 @@ class PlantActivities:
             )
         started = datetime.now(UTC)
         async with self._plant() as plant:
-            data = await read_agent_input(plant, agent.needs(), started)
+            data = await read_agent_input(plant, self.mes, agent.needs(), started)
         output = agent.analyze(data)
         skipped: Counter[str] = Counter(output.skipped)
         findings = [f.message for f in output.findings]
         tickets: list[ProposalTicket] = []
         for proposal in output.proposals:
-            admitted = await asyncio.to_thread(self._admit, proposal, inp.run_id, skipped, findings)
-            if admitted is not None:
+            admitted = await asyncio.to_thread(
+                self.admission.admit, proposal, inp.run_id, datetime.now(UTC)
+            )
+            if isinstance(admitted, Withheld):
+                skipped[admitted.reason] += 1
+                findings.append(admitted.message)
+                PLATFORM.withheld(proposal.agent, admitted.reason)
+                log.info(
+                    "%s", admitted.message, extra=_ids(proposal.proposal_id, agent=proposal.agent)
+                )
+            else:
                 tickets.append(admitted)
+                PLATFORM.admitted(proposal.agent)
+                log.info(
+                    "proposal admitted", extra=_ids(proposal.proposal_id, agent=proposal.agent)
+                )
         await asyncio.to_thread(
             self.ledger.record_run,
             run_id=inp.run_id,
@@ -125,90 +162,152 @@ class PlantActivities:
             run_id=inp.run_id, tickets=tickets, skipped=dict(skipped), findings=findings
         )
 
-    def _admit(
-        self, proposal: Proposal, run_id: str, skipped: Counter[str], findings: list[str]
-    ) -> ProposalTicket | None:
-        """Record a proposal unless one is open on the same node or it breaks a guardrail."""
-        action = proposal.action
-        open_id = self.ledger.open_proposal_for(action.node_id)
-        if open_id is not None and open_id != proposal.proposal_id:
-            skipped["open_proposal_on_node"] += 1
-            return None
-        try:
-            self.policy.check(action.node_id, action.from_value, action.to_value)
-        except GuardrailViolation as err:
-            skipped["guardrail"] += 1
-            findings.append(f"proposal withheld: {err}")
-            return None
-        expires = proposal.created_at + timedelta(seconds=self.settings.proposal_ttl_seconds)
-        self.ledger.record_proposal(proposal, run_id=run_id, expires_at=expires)
-        recorded = self.ledger.get_proposal(proposal.proposal_id)
-        return ticket_for(proposal, recorded.expires_at if recorded else expires)
-
     @activity.defn(name="record_decision")
-    async def record_decision(self, inp: RecordDecisionInput) -> None:
-        """Write the engineer's decision to the ledger (idempotent)."""
-        view = await asyncio.to_thread(self.ledger.get_proposal, inp.proposal_id)
+    async def record_decision(self, inp: RecordDecisionInput) -> bool:
+        """Write one signature to the ledger (idempotent); True once the decision is complete."""
         try:
-            await asyncio.to_thread(
+            complete = await asyncio.to_thread(
                 self.ledger.record_decision,
                 inp.proposal_id,
-                decision=inp.decision.decision,
-                user=inp.decision.user,
-                reason=inp.decision.reason,
-                proposal_hash=inp.decision.proposal_hash or (view.content_hash if view else ""),
-                at=inp.decided_at,
+                inp.signature,
+                approvers=inp.approvers,
             )
-        except ProposalNotPending as err:
+        except (ProposalNotPending, ProposalError) as err:
             raise _final(err) from err
+        signature = inp.signature
+        PLATFORM.decided(signature.decision, signature.method)
+        log.info(
+            "recorded %s by %s (%s); decision complete: %s",
+            signature.decision, signature.user, signature.method, complete,
+            extra=_ids(inp.proposal_id),
+        )  # fmt: skip
+        if complete and inp.signature.decision == "reject":
+            await asyncio.to_thread(self._revoke_autonomy_if_earned_no_longer, inp.proposal_id)
+        return complete
+
+    @activity.defn(name="execution_gate")
+    async def execution_gate(self) -> GateResult:
+        """Whether actions may be executed now: not while the kill switch is on."""
+        control = await asyncio.to_thread(self.ledger.control)
+        if control.stopped:
+            return GateResult(
+                running=False, reason=f"stopped by {control.changed_by}: {control.reason}"
+            )
+        return GateResult(running=True)
+
+    @activity.defn(name="notify")
+    async def notify(self, inp: NotifyInput) -> None:
+        """Send a notification about a proposal to the configured notifier."""
+        await self.notifier.send(Notification(**inp.model_dump(), at=datetime.now(UTC)))
 
     @activity.defn(name="execute_action")
     async def execute_action(self, inp: ExecuteInput) -> ExecuteResult:
-        """Write the approved setpoint once: keyed by action id, guarded, read back, recorded."""
+        """Carry out the approved action once: keyed by action id, guarded, verified, recorded."""
         action = inp.action
         done = await asyncio.to_thread(self.ledger.get_action, action.action_id)
-        if done is not None and done.status == "executed" and done.read_back is not None:
-            return ExecuteResult(read_back=done.read_back, already_applied=True)
+        if done is not None and done.status == "executed":
+            PLATFORM.executed(action.kind, "already_applied")
+            log.info("%s executed already", action.action_id, extra=_ids(inp.proposal_id))
+            return ExecuteResult(
+                read_back=done.read_back,
+                reference=done.reference,
+                already_applied=True,
+                summary=done.message or "executed already",
+            )
         try:
-            last_write = await asyncio.to_thread(self.ledger.last_write_at, action.node_id)
-            self.policy.limit_for(action.node_id).check_interval(last_write, datetime.now(UTC))
-            async with self._plant() as plant:
-                result = await plant.write_setpoint(action)
-        except FINAL_ERRORS as err:
-            await asyncio.to_thread(self._record_action, inp, None, "refused", str(err))
+            await asyncio.to_thread(self._check_before_executing, inp)
+            last_write = await asyncio.to_thread(self.ledger.last_write_at, action.subject)
+            result = await executors.execute(
+                action, plant=self._plant, mes=self.mes, last_write_at=last_write
+            )
+        except PlatformStopped as err:
+            PLATFORM.executed(action.kind, "held")
+            log.info("%s held: %s", action.action_id, err, extra=_ids(inp.proposal_id))
             raise _final(err) from err
-        await asyncio.to_thread(self._record_action, inp, result.read_back, "executed", "")
-        return ExecuteResult(read_back=result.read_back, already_applied=result.already_applied)
-
-    def _record_action(
-        self, inp: ExecuteInput, read_back: float | None, status: str, message: str
-    ) -> None:
-        action = inp.action
-        self.ledger.record_action(
-            action_id=action.action_id,
-            proposal_id=inp.proposal_id,
-            kind=action.kind,
-            node_id=action.node_id,
-            from_value=action.from_value,
-            to_value=action.to_value,
-            read_back=read_back,
-            status=status,
+        except FINAL_ERRORS as err:
+            await asyncio.to_thread(
+                self.ledger.record_action,
+                inp.proposal_id,
+                action,
+                status="refused",
+                executed_at=datetime.now(UTC),
+                message=str(err),
+            )
+            await asyncio.to_thread(self._revoke_autonomy_if_earned_no_longer, inp.proposal_id)
+            PLATFORM.executed(action.kind, "refused")
+            if isinstance(err, WriteVerificationError):
+                PLATFORM.verification_failed("read_back", type(err).__name__)
+            log.warning("%s refused: %s", action.action_id, err, extra=_ids(inp.proposal_id))
+            raise _final(err) from err
+        except Exception as err:  # observe: count and log, then fail as before (retried)
+            PLATFORM.executed(action.kind, "failed")
+            log.warning("%s failed: %s", action.action_id, err, extra=_ids(inp.proposal_id))
+            raise
+        await asyncio.to_thread(
+            self.ledger.record_action,
+            inp.proposal_id,
+            action,
+            status="executed",
             executed_at=datetime.now(UTC),
-            message=message,
+            read_back=result.read_back,
+            reference=result.reference,
+            message=result.summary,
         )
+        outcome = "already_applied" if result.already_applied else "executed"
+        PLATFORM.executed(action.kind, outcome)
+        log.info(
+            "%s %s: %s", action.action_id, outcome, result.summary, extra=_ids(inp.proposal_id)
+        )
+        return result
+
+    def _check_before_executing(self, inp: ExecuteInput) -> None:
+        """Kill switch, policy, rate and interval limits; then audit the start (fail closed)."""
+        action = inp.action
+        control = self.ledger.control()
+        if control.stopped:
+            raise PlatformStopped(
+                f"the platform was stopped by {control.changed_by} ({control.reason}); nothing is"
+                " executed until `factory-agents resume`"
+            )
+        self.policy.check_action(action)
+        now = datetime.now(UTC)
+        limit = self.policy.rate_limits.actions_per_subject_per_hour
+        if self.ledger.actions_since(action.subject, now - HOUR) >= limit:
+            raise GuardrailViolation(
+                f"{action.subject} was already changed {limit} times in the last hour, the"
+                " policy's limit; nothing was done"
+            )
+        if isinstance(action, SetpointChange):
+            last_write = self.ledger.last_write_at(action.subject)
+            self.policy.limit_for(action.node_id).check_interval(last_write, now)
+        self.ledger.begin_execution(inp.proposal_id, action)
+
+    def _revoke_autonomy_if_earned_no_longer(self, proposal_id: str) -> None:
+        """Take an agent's autonomy away after an adverse outcome or repeated rejections."""
+        view = self.ledger.get_proposal(proposal_id)
+        if view is None or self.ledger.autonomy(view.agent) != AutonomyLevel.AUTONOMOUS:
+            return
+        reason = self.autonomy_rules.revocation(self.ledger.track_record(view.agent))
+        if reason is not None:
+            self.ledger.set_autonomy(
+                view.agent, AutonomyLevel.ASSISTED, actor=SYSTEM_ACTOR, reason=reason
+            )
 
     @activity.defn(name="read_counters")
-    async def read_counters(self, inp: CountersInput) -> CounterReading:
-        """Read the good and scrap counters; refuses readings that are not Good."""
+    async def read_counters(self, inp: CountersInput) -> PlantReading:
+        """Read the proposal's counters; refuses readings that are not Good."""
+        if not inp.tags:
+            return PlantReading(values={}, at=datetime.now(UTC))
         async with self._plant() as plant:
-            good, scrap = await plant.read([inp.good, inp.scrap])
-        for sample in (good, scrap):
+            samples = await plant.read(list(inp.tags))
+        for sample in samples:
             if sample.quality is not Quality.GOOD:
+                PLATFORM.verification_failed("read_counters", "DataQualityError")
                 raise DataQualityError(
                     f"counter {sample.tag} reads {sample.quality}; the saving is not measured"
                     " on data that is not Good (will retry)"
                 )
-        return CounterReading(good=int(good.value), scrap=int(scrap.value), at=datetime.now(UTC))
+        return PlantReading(values={s.tag: s.value for s in samples}, at=datetime.now(UTC))
 
     @activity.defn(name="measure_saving")
     async def measure_saving(self, inp: MeasureInput) -> MeasureResult:
@@ -216,17 +315,31 @@ class PlantActivities:
         view = await asyncio.to_thread(self.ledger.get_proposal, inp.proposal_id)
         if view is None:
             raise ApplicationError(f"proposal {inp.proposal_id} is not in the ledger")
-        agent = self.agents[inp.agent]
+        agent = self.agents.get(inp.agent)
+        if agent is None:
+            PLATFORM.verification_failed("measure", "NotMeasurable")
+            raise ApplicationError(
+                f"no agent named {inp.agent!r} measures savings here (a copilot draft, or an agent"
+                " since removed); the action stays executed, its saving unmeasured",
+                type="NotMeasurable",
+                non_retryable=True,
+            )
         start, end = inp.before.at, inp.after.at
+        needs = agent.needs()
         async with self._plant() as plant:
-            history = {tag: await plant.history(tag, start, end) for tag in agent.needs().history}
-        window = VerificationWindow(
-            before=inp.before, after=inp.after, data=AgentInput(now=end, history=history)
-        )
+            history = {tag: await plant.history(tag, start, end) for tag in needs.history}
+        records = await self.mes.fetch(needs.mes, start, end) if needs.mes else MesData()
+        data = AgentInput(now=end, history=history, mes=records)
+        window = VerificationWindow(before=inp.before, after=inp.after, data=data)
         realized = agent.measure(view.proposal, window)
         await asyncio.to_thread(
             self.ledger.record_realized, inp.proposal_id, realized, baseline=view.proposal.baseline
         )
+        PLATFORM.realized(inp.agent, realized.amount, realized.currency)
+        log.info(
+            "realized saving %s %s", realized.amount, realized.currency, extra=_ids(inp.proposal_id)
+        )
+        await asyncio.to_thread(self._revoke_autonomy_if_earned_no_longer, inp.proposal_id)
         return MeasureResult(
             amount=realized.amount, currency=realized.currency, units=realized.units
         )

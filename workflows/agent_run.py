@@ -6,11 +6,12 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, WorkflowIDReusePolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.exceptions import ActivityError, WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
     from workflows.activities import PlantActivities
     from workflows.contracts import AgentRunInput, AgentRunResult, ProposalInput, RunAgentInput
+    from workflows.llm_activities import NEVER_RETRY, ExplainInput, LanguageActivities
     from workflows.proposal import ProposalWorkflow
 
 
@@ -35,6 +36,7 @@ class AgentRunWorkflow:
                         ticket=ticket,
                         policy=inp.policy,
                         verification_seconds=inp.verification_seconds,
+                        escalate_after_seconds=inp.escalate_after_seconds,
                     ),
                     id=ticket.proposal_id,
                     parent_close_policy=workflow.ParentClosePolicy.ABANDON,
@@ -42,4 +44,19 @@ class AgentRunWorkflow:
                 )
             except WorkflowAlreadyStartedError:
                 workflow.logger.info("proposal %s already has its workflow", ticket.proposal_id)
+        if workflow.patched("explain-proposals"):
+            for ticket in result.tickets:
+                await self._explain(ticket.proposal_id)
         return result
+
+    async def _explain(self, proposal_id: str) -> None:
+        """Explain a new proposal for the board and the CLI; a failure never fails the run."""
+        try:
+            await workflow.execute_activity_method(
+                LanguageActivities.explain_proposal,
+                ExplainInput(proposal_id=proposal_id),
+                start_to_close_timeout=timedelta(seconds=90),
+                retry_policy=RetryPolicy(maximum_attempts=3, non_retryable_error_types=NEVER_RETRY),
+            )
+        except ActivityError as err:
+            workflow.logger.warning("proposal %s not explained: %s", proposal_id, err)

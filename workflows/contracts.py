@@ -6,9 +6,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
-from factory_agents.agent import CounterReading, SetpointChange
+from factory_agents.actions import Action
+from factory_agents.agent import PlantReading
+from factory_agents.ledger.views import AutonomyLevel, Signature
 from factory_agents.policy import Policy
 
 DecisionKind = Literal["approve", "reject"]
@@ -20,6 +22,7 @@ class AgentRunInput(BaseModel):
     agent: str
     policy: Policy
     verification_seconds: float
+    escalate_after_seconds: float | None = None
 
 
 class RunAgentInput(BaseModel):
@@ -38,11 +41,21 @@ class ProposalTicket(BaseModel):
     agent: str
     title: str
     content_hash: str
-    action: SetpointChange
-    counters: tuple[str, str]
+    action: Action
+    counters: tuple[str, ...]
     estimated_amount: Decimal
     currency: str
     expires_at: datetime
+    area: str = Field("site1", description="ISA-95 path the proposal belongs to, e.g. site1/line1")
+    requested_by: str = Field("", description="Who asked: the agent, or the user who drafted it")
+    approvers: int = Field(1, ge=1, description="Different engineers who must approve")
+    autonomy: AutonomyLevel = AutonomyLevel.ASSISTED
+    may_run_autonomously: bool = Field(
+        False, description="Low-risk and reversible: executed without approval when autonomous"
+    )
+    measure_until: datetime | None = Field(
+        None, description="The proposal's own end of the verification window, if it has one"
+    )
 
 
 class AgentRunResult(BaseModel):
@@ -60,10 +73,13 @@ class ProposalInput(BaseModel):
     ticket: ProposalTicket
     policy: Policy
     verification_seconds: float
+    escalate_after_seconds: float | None = Field(
+        None, gt=0, description="Notify the next role when nobody decided within this time"
+    )
 
 
 class Decision(BaseModel):
-    """An engineer's decision as delivered by the board or the CLI."""
+    """An unsigned decision (before signatures): still decoded when old histories replay."""
 
     decision: DecisionKind
     user: str
@@ -83,41 +99,59 @@ class DecisionOutcome(BaseModel):
 
 
 class RecordDecisionInput(BaseModel):
-    """A decision to write to the ledger."""
+    """A signature to write to the ledger, and how many approvers the proposal needs."""
 
     proposal_id: str
-    decision: Decision
-    decided_at: datetime
+    signature: Signature
+    approvers: int = Field(1, ge=1)
+
+
+class GateResult(BaseModel):
+    """Whether executions may go ahead now (the kill switch is off), and if not, why."""
+
+    running: bool
+    reason: str = ""
+
+
+class NotifyInput(BaseModel):
+    """A notification about a proposal for the configured notifier."""
+
+    event: Literal["proposed", "escalated", "expired", "executed", "failed"]
+    proposal_id: str
+    agent: str
+    title: str
+    detail: str = ""
 
 
 class ExecuteInput(BaseModel):
-    """An approved action to execute on the plant."""
+    """An approved action to execute on the plant or in the MES."""
 
     proposal_id: str
-    action: SetpointChange
+    action: Action
 
 
 class ExecuteResult(BaseModel):
-    """What the plant read back after the action, and whether it had already been applied."""
+    """What the plant read back or the MES created, and whether it had already been applied."""
 
-    read_back: float
+    read_back: float | None = None
+    reference: str | None = None
     already_applied: bool
+    summary: str
 
 
 class CountersInput(BaseModel):
-    """Which good and scrap counters to read."""
+    """Which counters to read at one end of the verification window."""
 
-    good: str
-    scrap: str
+    tags: tuple[str, ...]
 
 
 class MeasureInput(BaseModel):
-    """Counter readings after acting, to turn into a realized saving."""
+    """Counter readings at both ends of the verification window, to turn into a saving."""
 
     proposal_id: str
     agent: str
-    before: CounterReading
-    after: CounterReading
+    before: PlantReading
+    after: PlantReading
 
 
 class MeasureResult(BaseModel):

@@ -43,6 +43,7 @@ async def ensure_agent_schedules(
                 agent=agent,
                 policy=policy,
                 verification_seconds=settings.verification_seconds,
+                escalate_after_seconds=settings.escalate_after_seconds,
             ),
             id=f"agent-run-{agent}",
             task_queue=settings.task_queue,
@@ -59,3 +60,18 @@ async def ensure_agent_schedules(
         )
         ids.append(sid)
     return ids
+
+
+async def pause_agent_schedules(client: Client, *, paused: bool, note: str) -> list[str]:
+    """Pause (or unpause) every agent schedule; the ids of the schedules changed."""
+    changed = []
+    async for listed in await client.list_schedules():
+        if not listed.id.startswith("agent-"):
+            continue
+        handle = client.get_schedule_handle(listed.id)
+        if paused:
+            await handle.pause(note=note)
+        else:
+            await handle.unpause(note=note)
+        changed.append(listed.id)
+    return changed
