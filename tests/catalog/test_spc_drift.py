@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from pydantic import ValidationError
 
-from factory_agents.agent import AgentInput, CounterReading, VerificationWindow
+from factory_agents.agent import AgentInput, PlantReading, VerificationWindow
 from factory_agents.catalog.quality.spc_drift import SPEC, SpcDriftAgent, SpcDriftConfig
 from factory_agents.errors import DataQualityError
 from factory_agents.plant import Quality
@@ -92,8 +92,10 @@ def window_after(
     weighed = fill_line(shift=shift, shift_from=0, n=600, seed=11).history[CFG.characteristic]
     start = NOW - timedelta(minutes=minutes)
     return VerificationWindow(
-        before=CounterReading(good=1000, scrap=100, at=start),
-        after=CounterReading(good=1000 + good, scrap=100 + scrap, at=NOW),
+        before=PlantReading(values={CFG.good_counter: 1000, CFG.scrap_counter: 100}, at=start),
+        after=PlantReading(
+            values={CFG.good_counter: 1000 + good, CFG.scrap_counter: 100 + scrap}, at=NOW
+        ),
         data=AgentInput(now=NOW, history={CFG.characteristic: weighed}),
     )
 

@@ -24,9 +24,14 @@ from factory_agents.agent import (
     SetpointChange,
     VerificationWindow,
 )
+from factory_agents.catalog.common import skip, units_per_hour
 from factory_agents.catalog.quality import charts, spc
 from factory_agents.catalog.quality.charts import ChartName, ChartVerdict
-from factory_agents.errors import DataQualityError
+from factory_agents.catalog.quality.out_of_spec import (
+    Characteristic,
+    out_of_spec_ratio,
+    realized_out_of_spec_saving,
+)
 from factory_agents.plant import Sample
 from factory_agents.screening import is_fresh, screen
 
@@ -94,16 +99,16 @@ class SpcDriftAgent:
         samples = screened.usable
         setpoint = data.current.get(c.setpoint)
         if not samples or not is_fresh(samples[-1], data.now, stale_after):
-            return _skip(out, "stale_characteristic", f"no fresh good {c.characteristic_name} data")
+            return skip(out, "stale_characteristic", f"no fresh good {c.characteristic_name} data")
         if not is_fresh(setpoint, data.now, stale_after):
-            return _skip(out, "stale_setpoint", "the setpoint's live value is missing or stale")
+            return skip(out, "stale_setpoint", "the setpoint's live value is missing or stale")
         if len(samples) < c.min_samples:
-            return _skip(out, "insufficient_data", f"{len(samples)} samples < {c.min_samples}")
+            return skip(out, "insufficient_data", f"{len(samples)} samples < {c.min_samples}")
         assert setpoint is not None
         values = [s.value for s in samples]
         sigma = spc.sigma_from_moving_range(values)
         if not sigma > 0:
-            return _skip(out, "no_variation", "the characteristic does not vary; sensor stuck?")
+            return skip(out, "no_variation", "the characteristic does not vary; sensor stuck?")
         verdict = charts.judge(c, values, sigma)
         run = verdict.run
         if run < c.persistence:
@@ -115,14 +120,14 @@ class SpcDriftAgent:
             )
             return out
         if run < c.min_baseline_units:
-            return _skip(
+            return skip(
                 out,
                 "insufficient_baseline",
                 f"{run} units since the shift < {c.min_baseline_units}",
             )
         baseline = self._baseline(samples[-run:])
         proposal = self._proposal(data.now, samples, sigma, verdict, shift, setpoint)
-        saving = self._estimate(baseline, sigma, _units_per_hour(samples))
+        saving = self._estimate(baseline, sigma, units_per_hour(samples))
         out.proposals.append(
             proposal.model_copy(update={"estimated_saving": saving, "baseline": baseline})
         )
@@ -134,40 +139,15 @@ class SpcDriftAgent:
     def measure(self, proposal: Proposal, window: VerificationWindow) -> RealizedSaving:
         """Scrap avoided after acting: (baseline - measured out-of-spec ratio) x units x cost."""
         c = self.config
-        start, end = window.before.at, window.after.at
-        weighed = [
-            s
-            for s in screen(window.data.history.get(c.characteristic, []), end).usable
-            if start <= s.source_time <= end
-        ]
-        if len(weighed) < c.min_samples:
-            raise DataQualityError(
-                f"only {len(weighed)} good {c.characteristic_name} samples in the verification"
-                f" window (need {c.min_samples}); the realized saving is not measured"
-            )
-        ratio_after = self._out_of_spec_ratio(weighed)
-        units = (window.after.good + window.after.scrap) - (
-            window.before.good + window.before.scrap
-        )
-        avoided = (proposal.baseline.value - ratio_after) * units
-        currency = proposal.estimated_saving.currency
-        return RealizedSaving(
-            amount=(Decimal(str(avoided)) * proposal.unit_cost).quantize(CENTS),
-            currency=currency,
-            period_hours=(end - start).total_seconds() / 3600,
-            metric_after=ratio_after,
-            units=units,
-            method=(
-                f"(baseline out-of-spec ratio {proposal.baseline.value:.4f} - measured"
-                f" {ratio_after:.4f} over {len(weighed)} weighed units) x {units} units produced"
-                f" (line counters) x unit cost {proposal.unit_cost} {currency}; counterfactual:"
-                " the ratio measured since the shift would have continued without the action"
-            ),
-        )
+        characteristic = Characteristic(
+            tag=c.characteristic, name=c.characteristic_name, lsl=c.lsl, usl=c.usl,
+            good_counter=c.good_counter, scrap_counter=c.scrap_counter, min_samples=c.min_samples,
+        )  # fmt: skip
+        unit_cost = c.unit_cost if proposal.unit_cost is None else proposal.unit_cost
+        return realized_out_of_spec_saving(characteristic, proposal, window, unit_cost)
 
     def _out_of_spec_ratio(self, samples: list[Sample]) -> float:
-        c = self.config
-        return sum(not c.lsl <= s.value <= c.usl for s in samples) / len(samples)
+        return out_of_spec_ratio(samples, self.config.lsl, self.config.usl)
 
     def _baseline(self, shifted: list[Sample]) -> Baseline:
         return Baseline(
@@ -262,21 +242,6 @@ class SpcDriftAgent:
             counters=(c.good_counter, c.scrap_counter),
             created_at=now,
         )
-
-
-def _units_per_hour(samples: list[Sample]) -> float:
-    """Production rate from the weighed units (one sample per unit) over the look-back."""
-    seconds = (samples[-1].source_time - samples[0].source_time).total_seconds()
-    return (len(samples) - 1) / seconds * 3600 if seconds > 0 else 0.0
-
-
-def _skip(out: AgentOutput, reason: str, message: str) -> AgentOutput:
-    """Record why the agent did not judge the data this run."""
-    out.skipped[reason] = out.skipped.get(reason, 0) + 1
-    out.findings.append(
-        Finding(agent=SPEC.name, severity="warning", message=f"not acting: {message}")
-    )
-    return out
 
 
 SPEC = AgentSpec(

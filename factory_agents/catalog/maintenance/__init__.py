@@ -1,0 +1,1 @@
+"""Condition monitoring: vibration and temperature features, T² anomalies, remaining life."""

@@ -1,0 +1,1 @@
+"""Supply-chain analytics: demand and lead-time statistics, inventory models, material shortages."""
