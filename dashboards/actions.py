@@ -1,15 +1,16 @@
-"""How the board delivers an engineer's decision to the proposal's workflow."""
+"""How the board delivers an engineer's signed decision to the proposal's workflow."""
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from typing import Literal
 
 from factory_agents.errors import FactoryAgentsError
 from factory_agents.settings import Settings
-from workflows.client import send_decision
+from workflows.decisions import decide as deliver
 
-decide = send_decision
+decide = deliver
 """The one way the board sends a decision (tests put a recording function in its place)."""
 
 
@@ -22,13 +23,21 @@ class DecisionFeedback:
 
 
 def submit_decision(
-    proposal_id: str, *, approve: bool, user: str, reason: str, proposal_hash: str
+    proposal_id: str,
+    *,
+    approve: bool,
+    user: str,
+    password: str,
+    reason: str,
+    proposal_hash: str,
 ) -> DecisionFeedback:
-    """Check signature and reason, deliver the decision on the content shown, report the outcome."""
-    verb = "approve" if approve else "reject"
+    """Check the form, sign the decision with the password, deliver it, report the outcome."""
+    verb: Literal["approve", "reject"] = "approve" if approve else "reject"
     if not user.strip():
+        return DecisionFeedback(False, f"Enter your user id to {verb} this proposal.")
+    if not password:
         return DecisionFeedback(
-            False, f"Enter your name to {verb} this proposal; it signs the decision."
+            False, f"Enter your password to {verb} this proposal; it signs your decision."
         )
     if not reason.strip():
         return DecisionFeedback(
@@ -38,13 +47,14 @@ def submit_decision(
         outcome = asyncio.run(
             decide(
                 Settings(),
-                proposal_id,
-                approve=approve,
-                user=user.strip(),
+                proposal_id=proposal_id,
+                meaning=verb,
+                user_id=user.strip(),
+                password=password,
                 reason=reason.strip(),
                 proposal_hash=proposal_hash,
             )
         )
     except FactoryAgentsError as err:
         return DecisionFeedback(False, str(err))
-    return DecisionFeedback(True, outcome.message)
+    return DecisionFeedback(outcome.status != "failed", outcome.message)

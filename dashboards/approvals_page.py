@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 
 import pandas as pd
 import streamlit as st
 
-from dashboards import actions, charts, data
+from dashboards import actions, data, session
+from dashboards.evidence_charts import evidence_chart
 from dashboards.formatting import hours, money, time_left
 from factory_agents.errors import LedgerError
+from factory_agents.evidence import Evidence
+from factory_agents.identity import Permission
 from factory_agents.ledger import ProposalView
 
 USER_KEY = "decision_user"
+PASSWORD_KEY = "decision_password"
 FEEDBACK_KEY = "decision_feedback"
 NOTHING_PENDING = (
     "No proposal is waiting for a decision. When an agent proposes an action that policy "
@@ -28,14 +31,20 @@ def reason_key(proposal_id: str) -> str:
 
 
 def record_decision(view: ProposalView, approve: bool) -> None:
-    """Button callback: deliver the decision with the reason and name entered, keep the outcome."""
+    """Button callback: deliver the signed-in user's decision with the reason, keep the outcome."""
+    user = session.current_user()  # locks an idle session before anything is signed
+    if user is None:
+        return
+    session.touch()
     feedback = actions.submit_decision(
         view.id,
         approve=approve,
-        user=str(st.session_state.get(USER_KEY, "")),
+        user=user.id,
+        password=str(st.session_state.get(PASSWORD_KEY, "")),
         reason=str(st.session_state.get(reason_key(view.id), "")),
         proposal_hash=view.content_hash,
     )
+    st.session_state[PASSWORD_KEY] = ""  # asked again for every signature
     st.session_state[FEEDBACK_KEY] = (view.title, feedback)
     if feedback.succeeded:
         data.forget_cached_queries()
@@ -51,6 +60,21 @@ def show_feedback() -> None:
         st.success(f"{title}: {feedback.message}")
     else:
         st.error(f"{title}: {feedback.message}")
+
+
+def show_explanation(view: ProposalView) -> None:
+    """The proposal explained in plain words: stored by the platform, else built from its data."""
+    from factory_agents.llm.explain import Explanation, deterministic_explanation
+
+    stored = data.stored_explanation(data.ledger_url(), view.id, view.content_hash)
+    explanation = (
+        Explanation.model_validate(stored)
+        if stored is not None
+        else deterministic_explanation(view.proposal)
+    )
+    st.markdown(f"**In plain words:** {explanation.summary}")
+    with st.expander(f"Explanation ({explanation.label})"):
+        st.markdown(explanation.as_markdown())
 
 
 def show_saving_basis(view: ProposalView) -> None:
@@ -93,7 +117,6 @@ def show_decision_form(view: ProposalView) -> None:
 def show_proposal(view: ProposalView, now: datetime) -> None:
     """One pending proposal: what, why, the action, its estimated saving, evidence and decision."""
     proposal = view.proposal
-    action = proposal.action
     estimate = proposal.estimated_saving
     with st.container(border=True):
         st.subheader(view.title)
@@ -101,11 +124,17 @@ def show_proposal(view: ProposalView, now: datetime) -> None:
             f"{view.agent} · line {view.line} · proposed "
             f"{view.created_at.strftime('%Y-%m-%d %H:%M:%S')} UTC · id {view.id}"
         )
+        if view.status == "shadowed":
+            st.warning(
+                "Shadow proposal: its agent is in shadow mode. Say what you would do; nothing"
+                " will be executed, and your answer builds the agent's track record."
+            )
+        if view.decisions:
+            signed = ", ".join(f"{d.decision}d by {d.full_name or d.user}" for d in view.decisions)
+            st.info(f"Signed so far: {signed}. Another engineer must sign before it executes.")
         st.write(proposal.rationale)
-        change, saving, left = st.columns(3)
-        change.metric(
-            f"Set {action.node_id}", f"{action.from_value:g} → {action.to_value:g} {action.unit}"
-        )
+        st.markdown(f"**Action:** {proposal.action.describe()}")
+        saving, left = st.columns(2)
         saving.metric(
             "Estimated saving",
             money(estimate.amount, estimate.currency),
@@ -113,10 +142,21 @@ def show_proposal(view: ProposalView, now: datetime) -> None:
         )
         saving.caption(f"over {hours(estimate.horizon_hours)}")
         left.metric("Time left to decide", time_left(view.expires_at - now))
+        show_explanation(view)
         with st.expander("How the saving is estimated"):
             show_saving_basis(view)
-        st.altair_chart(charts.control_chart(proposal.evidence), width="stretch")
+        show_evidence(proposal.evidence)
         show_decision_form(view)
+
+
+def show_evidence(evidence: Evidence) -> None:
+    """The proposal's evidence as a chart, or as a table when it is one."""
+    drawn = evidence_chart(evidence)
+    if isinstance(drawn, pd.DataFrame):
+        st.markdown(f"**{getattr(evidence, 'title', 'Evidence')}**")
+        st.dataframe(drawn, hide_index=True, width="stretch")
+    else:
+        st.altair_chart(drawn, width="stretch")
 
 
 def decision_table(entries: list[data.DecisionEntry]) -> pd.DataFrame:
@@ -137,6 +177,8 @@ def decision_table(entries: list[data.DecisionEntry]) -> pd.DataFrame:
 @st.fragment(run_every=data.REFRESH_SECONDS)
 def live_queue() -> None:
     """The approval queue and the decision history, refreshed from the ledger every few seconds."""
+    if not session.live_part_allowed():
+        return
     show_feedback()
     url = data.ledger_url()
     try:
@@ -160,10 +202,22 @@ def live_queue() -> None:
 
 def show_approvals_page() -> None:
     """The Approvals page: who signs, then the live queue and history."""
+    user = session.require(Permission.DECIDE_PROPOSALS)
     st.title("Approvals")
     st.caption(
-        "Each proposal shows its evidence and estimated saving. Your decision is signed with "
-        "your name and kept, with its reason, in the audit trail."
+        "Each proposal shows its evidence and estimated saving. Your password signs your "
+        "decision: your name, role, the time, your reason and the SHA-256 of the proposal as "
+        "shown are kept in the audit trail."
     )
-    st.text_input("Signed as", value=os.environ.get("FACTORY_USER", "engineer"), key=USER_KEY)
+    signer, password = st.columns(2)
+    st.session_state[USER_KEY] = user.id
+    signer.text_input(
+        "Signed as (user id)",
+        key=USER_KEY,
+        disabled=True,
+        help="You sign as the user signed in to this session.",
+    )
+    password.text_input(
+        "Password (asked again for every decision)", type="password", key=PASSWORD_KEY
+    )
     live_queue()

@@ -35,7 +35,7 @@ def control_chart(chart: ControlChart) -> alt.LayerChart:
     """Values as points (signals highlighted), EWMA line, EWMA limits and specification limits."""
     samples = control_chart_frame(chart)
     value_title = f"{chart.characteristic} ({chart.unit})"
-    x = alt.X("time:T", title="Time (UTC)")
+    x = alt.X("time:T", title="Time (UTC)", axis=alt.Axis(format="%H:%M:%S"))
     points = (
         alt.Chart(samples)
         .mark_circle()
@@ -127,3 +127,72 @@ def cumulative_realized(points: pd.DataFrame, currency: str) -> alt.Chart:
         .properties(height=320)
     )
     return line
+
+
+def savings_breakdown(frame: pd.DataFrame, label: str, currency: str) -> alt.Chart:
+    """Grouped bars per agent, domain, line or month: estimated next to realized totals."""
+    bars: alt.Chart = (
+        alt.Chart(frame)
+        .mark_bar()
+        .encode(
+            x=alt.X("group:N", title=label, sort=None),
+            xOffset=alt.XOffset("kind:N", sort=["Estimated", "Realized"]),
+            y=alt.Y("amount:Q", title=f"Saving ({currency})"),
+            color=alt.Color(
+                "kind:N",
+                title="Saving",
+                scale=alt.Scale(
+                    domain=["Estimated", "Realized"], range=[ESTIMATED_COLOUR, REALIZED_COLOUR]
+                ),
+            ),
+            tooltip=["group:N", "kind:N", alt.Tooltip("amount:Q", format=",.2f")],
+        )
+        .properties(height=280)
+    )
+    return bars
+
+
+def kpi_trend(frame: pd.DataFrame) -> alt.Chart:
+    """Ratio KPIs (OEE, availability, ...) per period as lines, one colour per KPI and line."""
+    lines: alt.Chart = (
+        alt.Chart(frame)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("period:T", title="Period (UTC)"),
+            y=alt.Y(
+                "value:Q", title="Ratio", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])
+            ),
+            color=alt.Color("kpi:N", title="KPI"),
+            strokeDash=alt.StrokeDash("line:N", title="Line"),
+            tooltip=[
+                "line:N",
+                "kpi:N",
+                alt.Tooltip("period:T", format="%Y-%m-%d"),
+                alt.Tooltip("value:Q", format=".1%"),
+            ],
+        )
+        .properties(height=300)
+    )
+    return lines
+
+
+def reliability_trend(frame: pd.DataFrame) -> alt.Chart:
+    """MTBF and MTTR per period (hours) as grouped bars."""
+    bars: alt.Chart = (
+        alt.Chart(frame)
+        .mark_bar()
+        .encode(
+            x=alt.X("period:T", title="Period (UTC)", timeUnit="yearmonthdate"),
+            xOffset=alt.XOffset("kpi:N"),
+            y=alt.Y("value:Q", title="Hours"),
+            color=alt.Color("kpi:N", title=None),
+            tooltip=[
+                "line:N",
+                "kpi:N",
+                alt.Tooltip("period:T", format="%Y-%m-%d"),
+                alt.Tooltip("value:Q", format=",.2f"),
+            ],
+        )
+        .properties(height=300)
+    )
+    return bars

@@ -1,28 +1,24 @@
-"""Every ledger query the board makes: aggregated in SQL, cached for a few seconds."""
+"""The board's ledger connection and the Approvals page's queries: SQL, cached a few seconds.
+
+Every page's queries live in a data module next to this one (savings_data, agents_data,
+audit_data, plant_data); they all read through `open_ledger` and `fetch` here.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
-from typing import TypeVarTuple
+from typing import Any, TypeVarTuple
 
 import streamlit as st
-from sqlalchemy import Float, Row, Select, and_, cast, func, select
+from sqlalchemy import Row, Select, select
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from factory_agents.errors import LedgerError
-from factory_agents.ledger import (
-    AgentTotals,
-    Ledger,
-    ProposalStatus,
-    ProposalView,
-    SavingKind,
-    SavingsLine,
-)
-from factory_agents.ledger.models import DecisionRow, ProposalRow, SavingRow
+from factory_agents.ledger import Ledger, ProposalView
+from factory_agents.ledger.models import DecisionRow, ProposalRow
 from factory_agents.settings import Settings
 
 REFRESH_SECONDS = 5
@@ -30,41 +26,7 @@ REFRESH_SECONDS = 5
 TABLE_ROWS = 200
 """Most rows a table on the board shows (newest first)."""
 
-_estimated = aliased(SavingRow, name="estimated")
-_realized = aliased(SavingRow, name="realized")
 _Columns = TypeVarTuple("_Columns")
-
-
-@dataclass(frozen=True)
-class CurrencyTotals:
-    """Headline savings in one currency; estimated and realized are kept apart."""
-
-    currency: str
-    estimated: Decimal
-    realized: Decimal
-    proposals: int
-    verified: int
-    realization_rate: float | None
-
-
-@dataclass(frozen=True)
-class AgentRates:
-    """An agent's verified proposals, like for like: mean estimated and realized saving per hour."""
-
-    agent: str
-    currency: str
-    estimated_per_hour: float
-    realized_per_hour: float
-    verified: int
-
-
-@dataclass(frozen=True)
-class RealizedPoint:
-    """The realized saving accumulated in one currency up to the moment one was measured."""
-
-    recorded_at: datetime
-    currency: str
-    cumulative: Decimal
 
 
 @dataclass(frozen=True)
@@ -96,7 +58,7 @@ def open_ledger(url: str) -> Ledger:
     return Ledger.open(url)
 
 
-def _fetch(url: str, stmt: Select[*_Columns]) -> Sequence[Row[*_Columns]]:
+def fetch(url: str, stmt: Select[*_Columns]) -> Sequence[Row[*_Columns]]:
     """Run one read query on the ledger at `url`; database failures become LedgerError."""
     try:
         with Session(open_ledger(url).engine) as session:
@@ -108,100 +70,10 @@ def _fetch(url: str, stmt: Select[*_Columns]) -> Sequence[Row[*_Columns]]:
 
 
 @st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
-def agent_totals(url: str) -> list[AgentTotals]:
-    """Per agent and currency: estimated and realized sums and counts."""
-    return open_ledger(url).savings_totals()
-
-
-@st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
-def currency_totals(url: str) -> list[CurrencyTotals]:
-    """Headline totals per currency, with the realization rate of the verified proposals."""
-    rates = _realization_rates(url)
-    totals: dict[str, CurrencyTotals] = {}
-    for line in agent_totals(url):
-        earlier = totals.get(line.currency)
-        totals[line.currency] = CurrencyTotals(
-            currency=line.currency,
-            estimated=line.estimated_total + (earlier.estimated if earlier else Decimal(0)),
-            realized=line.realized_total + (earlier.realized if earlier else Decimal(0)),
-            proposals=line.proposals + (earlier.proposals if earlier else 0),
-            verified=line.verified + (earlier.verified if earlier else 0),
-            realization_rate=rates.get(line.currency),
-        )
-    return sorted(totals.values(), key=lambda total: total.currency)
-
-
-@st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
-def hourly_rates(url: str) -> list[AgentRates]:
-    """Per agent and currency, over verified proposals: mean saving per hour, estimated (over
-    its horizon) and realized (over its verification window), so the two compare like for like."""
-    # Money is stored in cents: the casts read cents, hence the division by 100.
-    realized_rate = func.avg(cast(_realized.amount, Float) / 100 / _realized.period_hours)
-    estimated_rate = func.avg(cast(_estimated.amount, Float) / 100 / _estimated.period_hours)
-    stmt = (
-        select(_estimated.agent, _estimated.currency, estimated_rate, realized_rate, func.count())
-        .join(
-            _realized,
-            and_(
-                _realized.proposal_id == _estimated.proposal_id,
-                _realized.kind == SavingKind.REALIZED,
-            ),
-        )
-        .where(
-            _estimated.kind == SavingKind.ESTIMATED,
-            _estimated.period_hours > 0,
-            _realized.period_hours > 0,
-        )
-        .group_by(_estimated.agent, _estimated.currency)
-        .order_by(_estimated.agent)
-    )
-    return [
-        AgentRates(agent, currency, float(estimated), float(realized), count)
-        for agent, currency, estimated, realized, count in _fetch(url, stmt)
-    ]
-
-
-def _realization_rates(url: str) -> dict[str, float]:
-    """Per currency: realized saving per hour over estimated saving per hour, verified only."""
-    sums: dict[str, list[float]] = {}
-    for rate in hourly_rates(url):
-        realized, estimated = sums.setdefault(rate.currency, [0.0, 0.0])
-        sums[rate.currency] = [
-            realized + rate.realized_per_hour * rate.verified,
-            estimated + rate.estimated_per_hour * rate.verified,
-        ]
-    return {currency: r / e for currency, (r, e) in sums.items() if e}
-
-
-@st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
-def proposal_savings(url: str, limit: int = TABLE_ROWS) -> list[SavingsLine]:
-    """The newest proposals with their estimated and realized savings side by side."""
-    return open_ledger(url).savings_by_proposal(limit=limit)
-
-
-@st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
-def cumulative_realized(url: str) -> list[RealizedPoint]:
-    """Realized saving accumulated over time per currency (a running sum computed in SQL)."""
-    running = func.sum(SavingRow.amount).over(
-        partition_by=SavingRow.currency, order_by=(SavingRow.recorded_at, SavingRow.id)
-    )
-    stmt = (
-        select(SavingRow.recorded_at, SavingRow.currency, running.label("cumulative"))
-        .where(SavingRow.kind == SavingKind.REALIZED)
-        .order_by(SavingRow.currency, SavingRow.recorded_at, SavingRow.id)
-    )
-    rows = _fetch(url, stmt)
-    return [
-        RealizedPoint(recorded_at=at, currency=currency, cumulative=cumulative)
-        for at, currency, cumulative in rows
-    ]
-
-
-@st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
 def pending_proposals(url: str) -> list[ProposalView]:
-    """Pending, unexpired proposals: largest estimated saving first, then least time left."""
+    """Unexpired proposals awaiting a decision (shadow ones too): largest saving first."""
     now = datetime.now(UTC)
-    pending = open_ledger(url).list_proposals(status=ProposalStatus.PENDING, limit=TABLE_ROWS)
+    pending = open_ledger(url).awaiting_decision(limit=TABLE_ROWS)
     live = [view for view in pending if view.expires_at > now]
     return sorted(live, key=lambda view: (-view.estimated_amount, view.expires_at))
 
@@ -223,7 +95,6 @@ def recent_decisions(url: str, limit: int = 20) -> list[DecisionEntry]:
         .order_by(DecisionRow.decided_at.desc(), DecisionRow.id.desc())
         .limit(limit)
     )
-    rows = _fetch(url, stmt)
     return [
         DecisionEntry(
             decided_at=decided_at,
@@ -234,18 +105,16 @@ def recent_decisions(url: str, limit: int = 20) -> list[DecisionEntry]:
             reason=reason,
             status=status,
         )
-        for decided_at, title, agent, decision, user, reason, status in rows
+        for decided_at, title, agent, decision, user, reason, status in fetch(url, stmt)
     ]
+
+
+@st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
+def stored_explanation(url: str, proposal_id: str, content_hash: str) -> dict[str, Any] | None:
+    """The explanation the platform stored for this version of a proposal, if any."""
+    return open_ledger(url).explanation(proposal_id, content_hash)
 
 
 def forget_cached_queries() -> None:
     """Drop cached query results, so the next run shows the ledger as it is now."""
-    for query in (
-        agent_totals,
-        currency_totals,
-        proposal_savings,
-        cumulative_realized,
-        pending_proposals,
-        recent_decisions,
-    ):
-        query.clear()
+    st.cache_data.clear()

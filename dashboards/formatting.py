@@ -12,7 +12,9 @@ def money(amount: Decimal | float, currency: str) -> str:
 
 
 def hours(value: float) -> str:
-    """A duration given in hours, in the unit a person would use: `45 min`, `8 h`, `3 d`."""
+    """A duration given in hours, in the unit a person would use: `4 s`, `45 min`, `8 h`, `3 d`."""
+    if value * 60 < 1:
+        return f"{value * 3600:.0f} s"
     if value < 1:
         return f"{value * 60:.0f} min"
     if value < 48:
@@ -32,3 +34,8 @@ def time_left(remaining: timedelta) -> str:
     if whole_hours == 0:
         return f"{minutes} min"
     return f"{whole_hours} h {minutes:02d} min"
+
+
+def percent(value: float | None) -> str:
+    """A fraction as a whole percentage (`97%`), or a dash when it is not defined."""
+    return "—" if value is None else f"{value:.0%}"

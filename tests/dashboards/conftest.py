@@ -12,6 +12,7 @@ from typing import Literal
 import pytest
 import streamlit as st
 
+import dashboards.session
 from factory_agents.agent import (
     Baseline,
     ControlChart,
@@ -20,10 +21,22 @@ from factory_agents.agent import (
     RealizedSaving,
     SetpointChange,
 )
+from factory_agents.identity import Role, UsersFile
 from factory_agents.ledger import Ledger, ProposalStatus
+from tests.factories import signature
+from tests.identity.helpers import FakeClock, cheap_hasher
 
 APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
 BOARD_USER = "ada"
+PASSWORD = "correct horse battery"
+"""Every board user's password."""
+USERS = {
+    # id: (full name, role, areas)
+    "ada": ("Ada Engineer", Role.ENGINEER, ("site1",)),
+    "grace": ("Grace Engineer", Role.ENGINEER, ("site1",)),
+    "mona": ("Mona Manager", Role.MANAGER, ("site1",)),
+    "ian": ("Ian Integrator", Role.INTEGRATOR, ("*",)),
+}
 
 
 @dataclass(frozen=True)
@@ -195,22 +208,18 @@ def record(ledger: Ledger, seed: Seed, now: datetime) -> None:
     )
     ledger.record_decision(
         seed.proposal_id,
-        decision=decision,
-        user="bob",
-        reason=f"{decision} {seed.proposal_id}",
-        proposal_hash=proposal.content_hash(),
-        at=now - timedelta(minutes=1),
-    )
+        signature(
+            proposal, decision, "bob", at=now - timedelta(minutes=1),
+            reason=f"{decision} {seed.proposal_id}",
+        ),
+    )  # fmt: skip
     if seed.final == ProposalStatus.REJECTED:
         return
     action = proposal.action
+    assert isinstance(action, SetpointChange)
     ledger.record_action(
-        action_id=action.action_id,
-        proposal_id=seed.proposal_id,
-        kind=action.kind,
-        node_id=action.node_id,
-        from_value=action.from_value,
-        to_value=action.to_value,
+        seed.proposal_id,
+        action,
         read_back=action.to_value,
         status=ProposalStatus.EXECUTED,
         executed_at=now,
@@ -227,13 +236,37 @@ def record(ledger: Ledger, seed: Seed, now: datetime) -> None:
     ledger.record_realized(seed.proposal_id, realized, baseline=proposal.baseline)
 
 
+def add_board_users(home: Path) -> None:
+    """The board's users (engineers, a manager, an integrator), all with PASSWORD."""
+    users = UsersFile.in_home(home, hasher=cheap_hasher())
+    for user_id, (name, role, areas) in USERS.items():
+        users.add_user(user_id, full_name=name, roles=(role,), areas=areas, password=PASSWORD)
+
+
 @pytest.fixture
-def ledger_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """An empty SQLite ledger the board reads through FACTORY_* settings."""
+def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    """The board's clock, moved by hand (the idle lock reads it)."""
+    fake = FakeClock(datetime.now(UTC))
+    monkeypatch.setattr(dashboards.session, "clock", fake)
+    return fake
+
+
+@pytest.fixture
+def ledger_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clock: FakeClock) -> Iterator[str]:
+    """An empty SQLite ledger the board reads through FACTORY_* settings; users in its home.
+
+    The OPC UA endpoint is a port nothing listens on, so the Plant page's live part is quick
+    to find it unreachable; the MES is the home's (absent unless a test seeds one)."""
+    from tests.conftest import free_port
+
     url = f"sqlite:///{tmp_path / 'ledger.db'}"
     monkeypatch.setenv("FACTORY_HOME", str(tmp_path))
     monkeypatch.setenv("FACTORY_DATABASE_URL", url)
     monkeypatch.setenv("FACTORY_USER", BOARD_USER)
+    monkeypatch.setenv(
+        "FACTORY_OPCUA_ENDPOINT", f"opc.tcp://127.0.0.1:{free_port()}/factory-agents/"
+    )
+    add_board_users(tmp_path)
     yield url
     st.cache_data.clear()
     st.cache_resource.clear()

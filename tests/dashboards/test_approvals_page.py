@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import timedelta
+from typing import Any, Literal
 
 import pytest
 
@@ -12,15 +13,16 @@ import dashboards.actions
 from factory_agents.errors import FactoryAgentsError, ProposalNotPending
 from factory_agents.ledger import Ledger
 from factory_agents.settings import Settings
+from tests.identity.helpers import FakeClock
 from workflows.client import DecisionOutcome
 
 from .board import chart_frames, chart_spec, charts, open_approvals
-from .conftest import BOARD_USER, PENDING_ORDER, SEEDS
+from .conftest import BOARD_USER, PASSWORD, PENDING_ORDER, SEEDS
 
 
 @dataclass
 class RecordingDecide:
-    """Stands in for workflows.client.send_decision: records calls, answers or raises."""
+    """Stands in for workflows.decisions.decide (sign and send): records calls, answers."""
 
     error: FactoryAgentsError | None = None
     calls: list[dict[str, Any]] = field(default_factory=list)
@@ -28,32 +30,33 @@ class RecordingDecide:
     async def __call__(
         self,
         settings: Settings,
-        proposal_id: str,
         *,
-        approve: bool,
-        user: str,
+        proposal_id: str,
+        meaning: Literal["approve", "reject"],
+        user_id: str,
+        password: str,
         reason: str,
-        proposal_hash: str | None = None,
+        proposal_hash: str,
     ) -> DecisionOutcome:
         self.calls.append(
             {
                 "ledger_url": settings.ledger_url,
                 "proposal_id": proposal_id,
-                "approve": approve,
-                "user": user,
+                "meaning": meaning,
+                "user": user_id,
+                "password": password,
                 "reason": reason,
                 "proposal_hash": proposal_hash,
             }
         )
         if self.error is not None:
             raise self.error
-        decision = "approve" if approve else "reject"
-        status = "approved" if approve else "rejected"
+        status = "approved" if meaning == "approve" else "rejected"
         return DecisionOutcome(
             proposal_id=proposal_id,
-            decision=decision,
+            decision=meaning,
             status=status,
-            message=f"proposal {proposal_id} {status} by {user}",
+            message=f"proposal {proposal_id} {status} by {user_id}",
         )
 
 
@@ -90,11 +93,12 @@ def test_lists_only_pending_proposals_largest_saving_first(seeded_url: str) -> N
 def test_each_proposal_shows_action_saving_basis_and_time_left(seeded_url: str) -> None:
     app = open_approvals()
 
-    metrics = {metric.label: metric.value for metric in app.metric}
     texts = [markdown.value for markdown in app.markdown]
     formulas = {code.value for code in app.code}
 
-    assert metrics["Set ns=2;s=Line1/p-big/Setpoint"] == "500.5 → 500 g"
+    assert "**Action:** Set ns=2;s=Line1/p-big/Setpoint 500.5 → 500 g" in texts
+    plain_words = [t for t in texts if t.startswith("**In plain words:**")]
+    assert len(plain_words) == 4, "every proposal is explained (without a model: from its data)"
     assert [m.value for m in app.metric if m.label == "Estimated saving"] == [
         "300.00 EUR",
         "120.00 EUR",
@@ -131,14 +135,20 @@ def test_each_proposal_shows_its_control_chart(seeded_url: str) -> None:
     assert list(samples["ewma"]) == [500.1, 500.2, 500.4, 500.6, 500.8]
 
 
-def test_decision_without_reason_is_refused(seeded_url: str, decide: RecordingDecide) -> None:
+def test_decision_without_password_or_reason_is_refused(
+    seeded_url: str, decide: RecordingDecide
+) -> None:
     app = open_approvals()
 
     app.button(key="approve-p-big").click().run()
+    (error,) = app.error
+    assert "Enter your password to approve" in error.value
 
-    assert decide.calls == []
+    app.text_input(key="decision_password").input(PASSWORD)
+    app.button(key="approve-p-big").click().run()
     (error,) = app.error
     assert "Enter a reason to approve" in error.value
+    assert decide.calls == []
     assert app.subheader[0].value == title_of("p-big")
 
 
@@ -146,6 +156,7 @@ def test_approve_delivers_the_signed_decision(seeded_url: str, decide: Recording
     app = open_approvals()
     assert app.text_input(key="decision_user").value == BOARD_USER
 
+    app.text_input(key="decision_password").input(PASSWORD)
     app.text_input(key="reason-p-big").input("overfill confirmed at the filler")
     app.button(key="approve-p-big").click().run()
 
@@ -153,8 +164,9 @@ def test_approve_delivers_the_signed_decision(seeded_url: str, decide: Recording
         {
             "ledger_url": seeded_url,
             "proposal_id": "p-big",
-            "approve": True,
+            "meaning": "approve",
             "user": BOARD_USER,
+            "password": PASSWORD,
             "reason": "overfill confirmed at the filler",
             "proposal_hash": content_hash(seeded_url, "p-big"),
         }
@@ -162,14 +174,16 @@ def test_approve_delivers_the_signed_decision(seeded_url: str, decide: Recording
     assert not app.error
     (success,) = app.success
     assert success.value == f"{title_of('p-big')}: proposal p-big approved by {BOARD_USER}"
+    assert app.text_input(key="decision_password").value == "", "asked again for the next one"
 
 
-def test_reject_delivers_the_decision_with_the_name_entered(
+def test_reject_is_signed_by_the_user_signed_in_to_the_session(
     seeded_url: str, decide: RecordingDecide
 ) -> None:
-    app = open_approvals()
+    app = open_approvals(as_user="grace")
+    assert app.text_input(key="decision_user").value == "grace"
 
-    app.text_input(key="decision_user").input("grace").run()
+    app.text_input(key="decision_password").input(PASSWORD)
     app.text_input(key="reason-p-small").input("line changeover in 10 minutes")
     app.button(key="reject-p-small").click().run()
 
@@ -177,8 +191,9 @@ def test_reject_delivers_the_decision_with_the_name_entered(
         {
             "ledger_url": seeded_url,
             "proposal_id": "p-small",
-            "approve": False,
+            "meaning": "reject",
             "user": "grace",
+            "password": PASSWORD,
             "reason": "line changeover in 10 minutes",
             "proposal_hash": content_hash(seeded_url, "p-small"),
         }
@@ -191,6 +206,7 @@ def test_decide_error_is_shown(seeded_url: str, decide: RecordingDecide) -> None
     decide.error = ProposalNotPending("proposal p-big has expired; nothing was executed")
     app = open_approvals()
 
+    app.text_input(key="decision_password").input(PASSWORD)
     app.text_input(key="reason-p-big").input("looks right")
     app.button(key="approve-p-big").click().run()
 
@@ -229,3 +245,25 @@ def test_empty_queue_explains_what_will_appear(ledger_url: str) -> None:
     (info,) = app.info
     assert info.value.startswith("No proposal is waiting for a decision.")
     assert not charts(app)
+
+
+def test_the_page_itself_refuses_a_role_that_may_not_decide(seeded_url: str) -> None:
+    app = open_approvals(as_user="mona")
+
+    (error,) = app.error
+    assert "may not decide proposals" in error.value
+    assert not app.subheader and not app.button
+
+
+def test_a_decision_pressed_after_15_idle_minutes_is_not_delivered(
+    seeded_url: str, decide: RecordingDecide, clock: FakeClock
+) -> None:
+    app = open_approvals()
+    app.text_input(key="decision_password").input(PASSWORD)
+    app.text_input(key="reason-p-big").input("overfill confirmed at the filler")
+    clock.advance(timedelta(minutes=16))
+
+    app.button(key="approve-p-big").click().run()
+
+    assert decide.calls == [], "nothing is signed for a locked session"
+    assert "decision_password" not in app.session_state

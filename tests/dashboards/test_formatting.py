@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from dashboards.formatting import hours, money, time_left
+from dashboards.formatting import hours, money, percent, time_left
 
 
 def test_money_has_separators_two_decimals_and_currency() -> None:
@@ -17,7 +17,15 @@ def test_money_has_separators_two_decimals_and_currency() -> None:
 
 @pytest.mark.parametrize(
     ("value", "shown"),
-    [(0.25, "15 min"), (1.0, "1 h"), (8.0, "8 h"), (1.5, "1.5 h"), (72.0, "3 d"), (60.0, "2.5 d")],
+    [
+        (4 / 3600, "4 s"),
+        (0.25, "15 min"),
+        (1.0, "1 h"),
+        (8.0, "8 h"),
+        (1.5, "1.5 h"),
+        (72.0, "3 d"),
+        (60.0, "2.5 d"),
+    ],
 )
 def test_hours_use_the_unit_a_person_would(value: float, shown: str) -> None:
     assert hours(value) == shown
@@ -34,3 +42,8 @@ def test_hours_use_the_unit_a_person_would(value: float, shown: str) -> None:
 )
 def test_time_left_counts_down_to_expiry(remaining: timedelta, shown: str) -> None:
     assert time_left(remaining) == shown
+
+
+def test_percent_is_whole_or_a_dash_when_undefined() -> None:
+    assert percent(0.9666) == "97%"
+    assert percent(None) == "—"
