@@ -3,40 +3,48 @@
 from __future__ import annotations
 
 import asyncio
-import getpass
-import json
+import logging
 import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
+from factory_agents.commands.agents import agents_app
+from factory_agents.commands.approvals import approvals_app
+from factory_agents.commands.ask import ask_command
+from factory_agents.commands.audit import audit_app
+from factory_agents.commands.connectors import connectors_app
+from factory_agents.commands.control import resume, stop_all
+from factory_agents.commands.evals import eval_command
+from factory_agents.commands.init import init_command
+from factory_agents.commands.ledger import ledger_app
+from factory_agents.commands.opcua import opcua_app
+from factory_agents.commands.schedule import schedule_app
+from factory_agents.commands.users import users_app
 from factory_agents.errors import FactoryAgentsError
 from factory_agents.settings import Settings
 
 app = typer.Typer(help="factory-agents: plant agents that propose, act after approval, measure.")
-approvals = typer.Typer(help="The approval queue: list, approve, reject.")
-ledger_app = typer.Typer(help="What the ledger knows: savings.")
-agents_app = typer.Typer(help="The installed agents.")
-audit_app = typer.Typer(help="The hash-chained audit trail.")
-app.add_typer(approvals, name="approvals")
+app.add_typer(approvals_app, name="approvals")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(agents_app, name="agents")
 app.add_typer(audit_app, name="audit")
+app.add_typer(users_app, name="users")
+app.add_typer(schedule_app, name="schedule")
+app.add_typer(connectors_app, name="connectors")
+app.add_typer(opcua_app, name="opcua")
+app.command("stop-all")(stop_all)
+app.command("resume")(resume)
+app.command("ask")(ask_command)
+app.command("eval")(eval_command)
+app.command("init")(init_command)
 console = Console(soft_wrap=True)
 errors = Console(stderr=True, soft_wrap=True)
-
-ReasonOption = Annotated[str, typer.Option("--reason", help="Why; recorded with the decision")]
-UserOption = Annotated[
-    str | None, typer.Option("--user", help="Who decides (default: $FACTORY_USER)")
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output")]
 
 
 def main() -> None:
@@ -45,11 +53,25 @@ def main() -> None:
         app()
     except FactoryAgentsError as err:
         errors.print(f"[red]error:[/red] {err}")
-        sys.exit(1)
+        _exit_now(1)
+    except SystemExit as done:
+        if isinstance(done.code, str):
+            errors.print(done.code)
+        _exit_now(done.code if isinstance(done.code, int) else 0 if done.code is None else 1)
+    _exit_now(0)
 
 
-def _print_json(data: Any) -> None:
-    print(json.dumps(data, indent=2, default=str))
+def _exit_now(code: int) -> NoReturn:
+    """Exit with `code` once output is flushed, skipping interpreter finalization.
+
+    The Temporal client's Rust threads can abort a finalizing interpreter (SIGABRT, "PyGILState_
+    Release", temporalio/sdk-python#300), which turned a command that had done its work into a
+    failure. Everything the CLI writes is committed or flushed before this point.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    logging.shutdown()
+    os._exit(code)
 
 
 def _run_until_signalled(body: Callable[[asyncio.Event], Awaitable[None]]) -> None:
@@ -87,11 +109,34 @@ def up(
 
 
 @app.command()
-def worker() -> None:
-    """Run a worker: the workflows and the plant activities."""
+def worker(
+    name: Annotated[
+        str | None,
+        typer.Option(help="Its name in Temporal, logs and metrics (FACTORY_WORKER_NAME)"),
+    ] = None,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            min=1, max=65535, help="Serve Temporal SDK metrics here (FACTORY_METRICS_PORT)"
+        ),
+    ] = None,
+    platform_metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            min=1, max=65535, help="Serve the platform's metrics here (default: metrics port + 1)"
+        ),
+    ] = None,
+) -> None:
+    """Run a worker: the workflows and the plant activities (run as many as you need)."""
     from workflows.worker import run_worker
 
-    _run_until_signalled(lambda stop: run_worker(Settings(), stop))
+    given = {
+        "worker_name": name,
+        "metrics_port": metrics_port,
+        "platform_metrics_port": platform_metrics_port,
+    }
+    settings = Settings().model_copy(update={k: v for k, v in given.items() if v is not None})
+    _run_until_signalled(lambda stop: run_worker(settings, stop))
 
 
 @app.command()
@@ -99,8 +144,10 @@ def simulate() -> None:
     """Run the simulated plant: OPC UA server and MES database."""
     from connectors.simulator.config import SimulatorConfig
     from connectors.simulator.server import PlantSimulator
+    from factory_agents.logs import configure_logging
 
     settings = Settings()
+    configure_logging(settings.log_format, level=settings.log_level)
 
     async def body(stop: asyncio.Event) -> None:
         config = SimulatorConfig(
@@ -108,6 +155,7 @@ def simulate() -> None:
             speed=settings.sim_speed,
             seed=settings.sim_seed,
             mes_url=settings.mes_url,
+            state_file=settings.home / "plant-state.json",
         )
         async with PlantSimulator(config):
             console.print(f"simulated plant on {settings.opcua_endpoint} (speed x{config.speed:g})")
@@ -144,114 +192,3 @@ def schedules() -> None:
 
     for schedule_id in asyncio.run(create_schedules(Settings())):
         console.print(f"schedule {schedule_id} created")
-
-
-@agents_app.command("list")
-def agents_list(as_json: JsonOption = False) -> None:
-    """The installed agents and what they do."""
-    from factory_agents.registry import agent_specs
-
-    specs = agent_specs().values()
-    if as_json:
-        keys = ("name", "version", "domain", "risk", "description")
-        _print_json([{k: str(getattr(s, k)) for k in keys} for s in specs])
-        return
-    table = Table("agent", "version", "domain", "risk", "description")
-    for s in specs:
-        table.add_row(s.name, s.version, s.domain, s.risk, s.description)
-    console.print(table)
-
-
-def _ledger() -> Any:
-    from factory_agents.ledger.repository import Ledger
-
-    return Ledger.open(Settings().ledger_url)
-
-
-@approvals.command("list")
-def approvals_list(
-    as_json: JsonOption = False,
-    show_all: Annotated[bool, typer.Option("--all", help="Include decided proposals")] = False,
-) -> None:
-    """Pending proposals (or all, with --all), most valuable first."""
-    views = _ledger().list_proposals(None if show_all else "pending")
-    if as_json:
-        _print_json([v.model_dump(mode="json", exclude={"proposal": {"evidence"}}) for v in views])
-        return
-    if not views:
-        console.print("No proposals are waiting for a decision.")
-        return
-    now = datetime.now(UTC)
-    table = Table()
-    table.add_column("id", no_wrap=True)  # engineers copy it into `approvals approve`
-    table.add_column("status")
-    table.add_column("proposal", ratio=1)
-    table.add_column("estimated saving", no_wrap=True, justify="right")
-    table.add_column("expires in", no_wrap=True, justify="right")
-    for v in sorted(views, key=lambda v: v.estimated_amount, reverse=True):
-        left = max(0, int((v.expires_at - now).total_seconds() // 60))
-        saving = f"{v.estimated_amount} {v.currency}"
-        table.add_row(v.id, v.status, v.title, saving, f"{left} min")
-    console.print(table)
-
-
-def _decide(proposal_id: str, *, approve: bool, reason: str, user: str | None) -> None:
-    from factory_agents.errors import ProposalNotFound
-    from workflows.client import send_decision
-
-    view = _ledger().get_proposal(proposal_id)
-    if view is None:
-        raise ProposalNotFound(
-            f"no proposal {proposal_id!r} in the ledger; `factory-agents approvals list` shows ids"
-        )
-    who = user or os.environ.get("FACTORY_USER") or getpass.getuser()
-    outcome = asyncio.run(
-        send_decision(
-            Settings(), proposal_id, approve=approve, user=who, reason=reason,
-            proposal_hash=view.content_hash,
-        )
-    )  # fmt: skip
-    console.print(f"{outcome.proposal_id}: {outcome.message}")
-    if outcome.status == "failed":
-        raise typer.Exit(1)
-
-
-@approvals.command("approve")
-def approvals_approve(proposal_id: str, reason: ReasonOption, user: UserOption = None) -> None:
-    """Approve a pending proposal; returns once it has been executed (or refused)."""
-    _decide(proposal_id, approve=True, reason=reason, user=user)
-
-
-@approvals.command("reject")
-def approvals_reject(proposal_id: str, reason: ReasonOption, user: UserOption = None) -> None:
-    """Reject a pending proposal; nothing is executed."""
-    _decide(proposal_id, approve=False, reason=reason, user=user)
-
-
-@ledger_app.command("savings")
-def ledger_savings(as_json: JsonOption = False) -> None:
-    """Estimated and realized savings per proposal (never added together)."""
-    lines = _ledger().savings_by_proposal()
-    if as_json:
-        _print_json([line.model_dump(mode="json") for line in lines])
-        return
-    table = Table("proposal", "agent", "status", "estimated", "realized")
-    for line in lines:
-        estimated = f"{line.estimated_amount} {line.currency} / {line.horizon_hours:g} h"
-        realized = "not measured yet"
-        if line.realized_amount is not None and line.period_hours is not None:
-            realized = f"{line.realized_amount} {line.currency} / {line.period_hours * 60:.1f} min"
-        table.add_row(line.proposal_id, line.agent, line.status, estimated, realized)
-    console.print(table)
-
-
-@audit_app.command("verify")
-def audit_verify() -> None:
-    """Check the audit trail's hash chain; exit 1 and name the rows if it was tampered with."""
-    report = _ledger().audit_report()
-    if report.ok:
-        console.print(f"audit trail intact: {report.events} events, hash chain verified")
-        return
-    for problem in report.problems:
-        errors.print(f"[red]{problem}[/red]")
-    raise typer.Exit(1)

@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 
 from factory_agents.cli import app
 from factory_agents.ledger import Ledger
-from tests.factories import build_proposal
+from tests.factories import build_proposal, signature
+from tests.tamper import without_guard
 
 runner = CliRunner()
 
@@ -33,9 +34,8 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
             )
         rejected = build_proposal("p-rejected-0002", created_at=now)
         ledger.record_decision(
-            rejected.proposal_id, decision="reject", user="eve", reason="no",
-            proposal_hash=rejected.content_hash(), at=now,
-        )  # fmt: skip
+            rejected.proposal_id, signature(rejected, "reject", "eve", at=now, reason="no")
+        )
     return tmp_path
 
 
@@ -55,6 +55,8 @@ def test_approvals_list_json_and_all(home: Path) -> None:
         "p-rejected-0002": "rejected",
     }
     assert "evidence" not in rows[0]["proposal"]  # the chart data stays out of scripts' way
+    pending = next(r for r in rows if r["id"] == "p-pending-0001")
+    assert "Lower fill setpoint by 0.5 g" in pending["explanation"]  # built without a model
 
 
 def test_ledger_savings_keeps_estimated_and_realized_apart(home: Path) -> None:
@@ -73,8 +75,8 @@ def test_audit_verify_reports_an_intact_chain(home: Path) -> None:
 
 
 def test_audit_verify_fails_on_an_edited_row(home: Path) -> None:
-    with Ledger.open(f"sqlite:///{home / 'ledger.db'}") as ledger, ledger.engine.begin() as conn:
-        conn.exec_driver_sql("UPDATE audit_events SET actor = 'mallory' WHERE seq = 1")
+    with Ledger.open(f"sqlite:///{home / 'ledger.db'}") as ledger:
+        without_guard(ledger.engine, "UPDATE audit_events SET actor = 'mallory' WHERE seq = 1")
     result = runner.invoke(app, ["audit", "verify"])
     assert result.exit_code == 1
     assert "seq 1: hash mismatch" in result.output
@@ -83,7 +85,13 @@ def test_audit_verify_fails_on_an_edited_row(home: Path) -> None:
 
 def test_agents_list_names_the_installed_agents() -> None:
     rows = json.loads(runner.invoke(app, ["agents", "list", "--json"]).output)
-    assert {"name": "spc_drift", "domain": "quality"}.items() <= rows[0].items()
+    by_name = {row["name"]: row for row in rows}
+    assert set(by_name) >= {"spc_drift", "capability", "defect_burst"}
+    assert (by_name["defect_burst"]["domain"], by_name["defect_burst"]["risk"]) == (
+        "quality",
+        "medium",
+    )
+    assert by_name["capability"]["autonomy"] == "assisted"
 
 
 def test_approving_an_unknown_proposal_says_what_to_do(home: Path) -> None:
