@@ -2,23 +2,42 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt examples/*/pyproject.toml | cksum | cut -d' ' -f1)
+# The browser test drives Debian's Chromium through Debian's chromedriver (never a downloaded one).
+CHROMIUM := /usr/bin/chromium
+CHROMEDRIVER := /usr/bin/chromedriver
 
-.PHONY: install run test lint format bench clean
+.PHONY: install browser run test lint format bench clean
 
-$(STAMP): pyproject.toml constraints.txt
+$(STAMP): pyproject.toml constraints.txt $(wildcard examples/*/pyproject.toml)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --no-deps -e examples/csv_historian
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
 install: $(STAMP)
 
+# Nothing to do when both are there; else install them with apt-get (through sudo when not root).
+browser:
+	@if [ -x $(CHROMIUM) ] && [ -x $(CHROMEDRIVER) ]; then exit 0; fi; \
+	help="install Debian's chromium and chromium-driver (apt-get install chromium chromium-driver) so that $(CHROMIUM) and $(CHROMEDRIVER) exist"; \
+	if [ "$$(id -u)" = 0 ]; then sudo=; \
+	elif command -v sudo >/dev/null 2>&1; then sudo=sudo; \
+	else echo "make browser: not root and no sudo; $$help" >&2; exit 1; fi; \
+	if ! command -v apt-get >/dev/null 2>&1; then echo "make browser: no apt-get here; $$help" >&2; exit 1; fi; \
+	echo "Installing chromium and chromium-driver for the browser test ..."; \
+	$$sudo apt-get update -q && \
+	DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q chromium chromium-driver \
+	|| { echo "make browser: apt-get failed; $$help" >&2; exit 1; }; \
+	if [ ! -x $(CHROMIUM) ] || [ ! -x $(CHROMEDRIVER) ]; then \
+	echo "make browser: still missing after apt-get; $$help" >&2; exit 1; fi
+
 run: $(STAMP)
 	$(BIN)/factory-agents up
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(MAKE) lint
 	$(BIN)/pytest
 
@@ -29,6 +48,9 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/spc_arl.py
+	$(BIN)/python benchmarks/jobshop.py
+	$(BIN)/python benchmarks/board_render.py
+	$(BIN)/python benchmarks/opcua_ingest.py
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .
