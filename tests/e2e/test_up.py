@@ -7,18 +7,17 @@ import asyncio
 import os
 import signal
 import sys
-import urllib.request
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from factory_agents.platform import opcua_port
+from factory_agents.platform import FIRST_LOGIN, opcua_port
 from factory_agents.settings import Settings
 from tests.conftest import free_port
 from workflows.devserver import port_is_open
 
-from .helpers import cli, cli_json_now, eventually
+from .helpers import board_health, cli, cli_json_now, eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -59,15 +58,6 @@ class Up:
         await asyncio.wait_for(self.process.wait(), timeout=60)
 
 
-def board_health(port: int) -> bool:
-    """True when the Streamlit board answers its health check."""
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
-            return bool(r.status == 200)
-    except OSError:
-        return False
-
-
 def assert_all_stopped(settings: Settings, log: str, children: tuple[str, ...]) -> None:
     """Every child reported stopped and no port is left open."""
     for child in children:
@@ -84,7 +74,11 @@ async def test_up_survives_a_restart_closes_the_loop_and_stops_every_child(tmp_p
     async with Up(env, first):
         await eventually(lambda: board_health(settings.board_port), within=120, what="the board")
         proposals = await eventually(
-            lambda: cli_json_now(settings, "approvals", "list"), within=120, what="a proposal"
+            lambda: [
+                p for p in cli_json_now(settings, "approvals", "list") if p["agent"] == "spc_drift"
+            ],
+            within=120,
+            what="a drift proposal",
         )
     assert_all_stopped(settings, first.read_text(), ("board", "worker", "simulator", "temporal"))
 
@@ -94,7 +88,13 @@ async def test_up_survives_a_restart_closes_the_loop_and_stops_every_child(tmp_p
             lambda: cli_json_now(settings, "approvals", "list"), within=60, what="the relisting"
         )
         assert proposal_id in [p["id"] for p in listed]
-        code, out, err = await cli(settings, "approvals", "approve", proposal_id, "--reason", "ok")
+        first_login = (settings.home / FIRST_LOGIN).read_text()
+        assert (settings.home / FIRST_LOGIN).stat().st_mode & 0o777 == 0o600
+        password = first_login.split("password: ", 1)[1].splitlines()[0]
+        code, out, err = await cli(
+            settings, "approvals", "approve", proposal_id, "--reason", "ok",
+            "--user", "engineer", "--password-stdin", stdin=password,
+        )  # fmt: skip
         assert code == 0, err
         assert "executed" in out
 

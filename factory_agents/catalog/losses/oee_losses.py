@@ -27,16 +27,16 @@ runs to the end of the period, counts as a failure, and has no time to restorati
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
 from factory_agents import kpi
+from factory_agents.catalog.losses.intervals import Interval, merge, minus, total_length
 
 StopCategory = Literal["unplanned downtime", "setup", "planned downtime"]
 LossCategory = Literal["availability", "performance", "quality"]
-Interval = tuple[float, float]
 
 
 @dataclass(frozen=True)
@@ -184,18 +184,18 @@ def analyze_oee_losses(period: LinePeriod) -> OeeLossReport:
     """The OEE loss tree of a line over a period, its largest loss, drivers and conclusion."""
     pot = (period.end - period.start).total_seconds()
     clipped = _clip(period)
-    planned = _merge(c.interval for c in clipped if c.category == "planned downtime")
-    setup = _minus(_merge(c.interval for c in clipped if c.category == "setup"), planned)
-    lost = _minus(_merge(c.interval for c in clipped if c.category != "planned downtime"), planned)
-    pdt, aust = _length(planned), _length(setup)
-    adot = _length(lost) - aust
+    planned = merge(c.interval for c in clipped if c.category == "planned downtime")
+    setup = minus(merge(c.interval for c in clipped if c.category == "setup"), planned)
+    lost = minus(merge(c.interval for c in clipped if c.category != "planned downtime"), planned)
+    pdt, aust = total_length(planned), total_length(setup)
+    adot = total_length(lost) - aust
     pbt = pot - pdt
     apt = pbt - adot - aust
     losing = [
         _ClippedStop(c.stop, c.category, c.interval, seconds, c.ongoing)
         for c in clipped
         if c.category != "planned downtime"
-        and (seconds := _length(_minus([c.interval], planned))) > 0
+        and (seconds := total_length(minus([c.interval], planned))) > 0
     ]
     failures = [c for c in losing if c.category == "unplanned downtime"]
     elements = kpi.LineElements(
@@ -428,38 +428,6 @@ def _conclusion(
         f"{head} The largest loss is {largest.category}: {_minutes(largest.seconds)}"
         f" ({_percent(largest.share_of_pbt)} of planned busy time); {largest.explanation}."
     )
-
-
-def _merge(intervals: Iterable[Interval]) -> list[Interval]:
-    """The union of intervals as sorted, disjoint intervals."""
-    merged: list[Interval] = []
-    for a, b in sorted(intervals):
-        if merged and a <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
-        else:
-            merged.append((a, b))
-    return merged
-
-
-def _minus(intervals: Sequence[Interval], removed: Sequence[Interval]) -> list[Interval]:
-    """The parts of disjoint intervals not covered by the disjoint `removed` intervals."""
-    out: list[Interval] = []
-    for a, b in intervals:
-        cursor = a
-        for c, d in removed:
-            if d <= cursor or c >= b:
-                continue
-            if c > cursor:
-                out.append((cursor, c))
-            cursor = max(cursor, d)
-        if cursor < b:
-            out.append((cursor, b))
-    return out
-
-
-def _length(intervals: Sequence[Interval]) -> float:
-    """Total length of disjoint intervals."""
-    return sum(b - a for a, b in intervals)
 
 
 def _minutes(seconds: float) -> str:

@@ -10,13 +10,12 @@ time and the hours it is divided by, so a long breakdown cannot pass for fewer j
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from factory_agents.catalog.losses.intervals import Interval, merge, minus, total_length
 from factory_agents.catalog.losses.oee_losses import Stop
-
-_Interval = tuple[float, float]
 
 
 @dataclass(frozen=True)
@@ -41,49 +40,18 @@ def reason_rate(stops: Sequence[Stop], code: str, start: datetime, end: datetime
     length = (end - start).total_seconds()
     if length <= 0:
         raise ValueError(f"the window must end after it starts; got {start} to {end}")
-    mine: list[_Interval] = []
-    others: list[_Interval] = []
+    mine: list[Interval] = []
+    others: list[Interval] = []
     for stop in stops:
         a = max((stop.start - start).total_seconds(), 0.0)
         b = min(((stop.end or end) - start).total_seconds(), length)
         if b > a:
             (mine if stop.reason_code == code else others).append((a, b))
-    other_time = _merge(others)
-    own = _minus(_merge(mine), other_time)
+    other_time = merge(others)
+    own = minus(merge(mine), other_time)
     return ReasonRate(
         reason_code=code,
         stops=len(mine),
-        seconds=_length(own),
-        exposure_seconds=length - _length(other_time),
+        seconds=total_length(own),
+        exposure_seconds=length - total_length(other_time),
     )
-
-
-def _merge(intervals: Iterable[_Interval]) -> list[_Interval]:
-    """The union of intervals as sorted, disjoint intervals."""
-    merged: list[_Interval] = []
-    for a, b in sorted(intervals):
-        if merged and a <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
-        else:
-            merged.append((a, b))
-    return merged
-
-
-def _minus(intervals: Sequence[_Interval], removed: Sequence[_Interval]) -> list[_Interval]:
-    """The parts of disjoint intervals not covered by the disjoint `removed` intervals."""
-    out: list[_Interval] = []
-    for a, b in intervals:
-        cursor = a
-        for c, d in removed:
-            if d <= cursor or c >= b:
-                continue
-            if c > cursor:
-                out.append((cursor, c))
-            cursor = max(cursor, d)
-        if cursor < b:
-            out.append((cursor, b))
-    return out
-
-
-def _length(intervals: Sequence[_Interval]) -> float:
-    return sum(b - a for a, b in intervals)

@@ -370,7 +370,7 @@ class ConditionMonitoringAgent:
                 " failure",
             ),
             created_at=now,
-            measure_until=life.failure_at,
+            measure_until=life.failure_at + timedelta(seconds=c.confirm_seconds),
         )
 
     def _chart(

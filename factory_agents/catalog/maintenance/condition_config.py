@@ -60,6 +60,12 @@ class ConditionConfig(BaseModel):
         40, ge=3, description="Windows since the anomaly's onset before its trend is trusted"
     )
     stale_after_seconds: float = Field(30.0, gt=0)
+    confirm_seconds: float = Field(
+        60.0,
+        ge=0,
+        description="The saving is measured this long after the predicted failure, so the MES"
+        " has confirmed the job (or recorded the failure) by then",
+    )
     confidence: float = Field(0.90, gt=0, lt=1)
     min_failure_probability: float = Field(
         0.5, gt=0, le=1, description="P(failure within the horizon) that calls for an order"

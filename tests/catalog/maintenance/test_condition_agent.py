@@ -342,10 +342,10 @@ def test_a_window_that_ends_before_the_predicted_failure_is_not_measured(
     window = window_after(proposal, seconds=needed - 60, downtime=(job_stop(proposal),))
     with pytest.raises(DataQualityError, match=rf"at least {needed:.0f} s after acting"):
         agent.measure(proposal, window)
-    # so the proposal asks the platform to measure it until the predicted failure
+    # so the proposal asks to be measured until the MES has confirmed the job or the failure
     assert proposal.measure_until is not None
     own = (proposal.measure_until - proposal.created_at).total_seconds()
-    assert own == pytest.approx(needed, abs=0.1)
+    assert own == pytest.approx(needed + CFG.confirm_seconds, abs=0.1)
     long_enough = window_after(proposal, seconds=own, downtime=(job_stop(proposal),))
     assert agent.measure(proposal, long_enough).amount > 0
 
