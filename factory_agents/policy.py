@@ -184,7 +184,13 @@ class Policy(BaseModel):
     def check_action(self, action: Action) -> None:
         """Raise GuardrailViolation unless the policy allows this action as proposed."""
         if isinstance(action, SetpointChange):
-            self.check(action.node_id, action.from_value, action.to_value)
+            limit = self.limit_for(action.node_id)
+            if action.unit != limit.unit:
+                raise GuardrailViolation(
+                    f"{action.node_id}: the proposal is in {action.unit!r}, the setpoint in"
+                    f" {limit.unit!r}; nothing was written. Propose the value in {limit.unit!r}."
+                )
+            limit.check(action.from_value, action.to_value)
             return
         for rule in self.actions:
             if rule.kind == action.kind:

@@ -27,6 +27,9 @@ class SimulatorConfig(BaseModel):
     state_file: Path | None = Field(
         None, description="Where the line's state is kept across restarts; None: start afresh"
     )
+    scenarios: tuple[str, ...] | None = Field(
+        None, description="Only the scenarios of these names; None: every one of the default site"
+    )
     security: SimulatorSecurity | None = Field(
         None, description="None: unsecured and anonymous (the local simulator); else secured"
     )

@@ -23,7 +23,7 @@ from connectors.simulator.config import SimulatorConfig, cannot_listen, ensure_p
 from connectors.simulator.history import StampedHistory, stamped, ua_datetime
 from connectors.simulator.mes import seed_mes
 from connectors.simulator.model import LINE_NAME, SECONDS_PER_UNIT, LineModel
-from connectors.simulator.scenarios import Scenarios, default_scenarios
+from connectors.simulator.scenarios import Scenario, Scenarios, default_scenarios
 from connectors.simulator.security import secure_server
 from connectors.simulator.state import LineState, load_state, save_state
 from factory_agents.errors import ConfigurationError, ConnectorError
@@ -42,13 +42,27 @@ SAVE_EVERY_SECONDS = 1.0
 _ONE_MICROSECOND = timedelta(microseconds=1)
 
 
+def chosen_scenarios(config: SimulatorConfig) -> list[Scenario]:
+    """The default site's scenarios, or only those the config names (unknown names refused)."""
+    every = default_scenarios(config.seed)
+    if config.scenarios is None:
+        return every
+    known = {s.name for s in every}
+    if unknown := sorted(set(config.scenarios) - known):
+        raise ConfigurationError(
+            f"the simulator has no scenario {', '.join(unknown)}; choose from"
+            f" {', '.join(sorted(known))}"
+        )
+    return [s for s in every if s.name in config.scenarios]
+
+
 class PlantSimulator:
     """An asyncua server serving Line1's tags, driven by a LineModel (async context manager)."""
 
     def __init__(self, config: SimulatorConfig) -> None:
         self.config = config
         self._model = LineModel(config.seed)
-        self._scenarios = Scenarios(default_scenarios(config.seed), config.mes_url)
+        self._scenarios = Scenarios(chosen_scenarios(config), config.mes_url)
         self._last_mes = 0.0
         self._server: Server | None = None
         self._space: PlantAddressSpace | None = None

@@ -17,6 +17,8 @@ from factory_agents.agent import SetpointChange
 from factory_agents.errors import ConnectorError, DataQualityError
 from factory_agents.plant import Quality
 
+pytestmark = pytest.mark.chaos
+
 
 async def _next(subscription: TagSubscription, wanted: Callable[[TagUpdate], bool]) -> TagUpdate:
     async with asyncio.timeout(10):

@@ -22,6 +22,7 @@ from connectors.opcua import OpcUaConnector
 from connectors.simulator import LineModel, PlantSimulator, SimulatorConfig, serve
 from connectors.simulator.address_space import all_tags
 from connectors.simulator.config import ensure_port_free
+from connectors.simulator.server import chosen_scenarios
 from connectors.simulator.state import load_state, save_state
 from factory_agents import site
 from factory_agents.agent import SetpointChange
@@ -285,3 +286,11 @@ async def test_a_state_file_from_another_seed_or_unreadable_is_refused(
     state.write_text('{"seed": 2, "produced": ')
     with pytest.raises(ConfigurationError, match="delete it to start the plant afresh"):
         load_state(state, seed=2)
+
+
+def test_the_simulator_runs_only_the_scenarios_it_is_given() -> None:
+    chosen = chosen_scenarios(SimulatorConfig(scenarios=("production", "line_stops")))
+    assert [s.name for s in chosen] == ["production", "line_stops"]
+    assert len(chosen_scenarios(SimulatorConfig())) > 2
+    with pytest.raises(ConfigurationError, match=r"no scenario nope; choose from .*production"):
+        chosen_scenarios(SimulatorConfig(scenarios=("nope",)))

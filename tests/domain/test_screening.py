@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
 
 from factory_agents.plant import Quality, Sample
-from factory_agents.screening import is_fresh, screen
+from factory_agents.screening import frozen_run, is_fresh, screen
 
 NOW = datetime(2026, 1, 1, 12, tzinfo=UTC)
 
@@ -40,3 +41,19 @@ def test_freshness_needs_good_quality_and_a_recent_source_time() -> None:
     assert not is_fresh(sample(1, Quality.UNCERTAIN), NOW, limit)
     assert not is_fresh(sample(-30), NOW, limit)
     assert not is_fresh(None, NOW, limit)
+
+
+def test_non_finite_values_are_dropped_and_never_fresh() -> None:
+    nan = sample(1).model_copy(update={"value": math.nan})
+    inf = sample(2).model_copy(update={"value": math.inf})
+    result = screen([nan, inf, sample(3)], NOW)
+    assert len(result.usable) == 1 and result.dropped == {"not_finite": 2}
+    assert not is_fresh(nan, NOW, timedelta(seconds=10))
+
+
+def test_a_frozen_run_counts_the_newest_identical_values() -> None:
+    values = [1.0, 2.0, 3.0, 3.0, 3.0]
+    series = [sample(len(values) - i).model_copy(update={"value": v}) for i, v in enumerate(values)]
+    assert frozen_run(series) == 3
+    assert frozen_run(series[:2]) == 1
+    assert frozen_run([]) == 0

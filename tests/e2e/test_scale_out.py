@@ -50,7 +50,7 @@ from workflows.proposal import ProposalWorkflow
 from .conftest import SIM_SPEED, add_test_users
 from .helpers import signed, ticket_for
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
+pytestmark = [pytest.mark.chaos, pytest.mark.e2e, pytest.mark.timeout(240)]
 
 PROPOSALS = 20
 BEFORE_KILL = 14
@@ -195,7 +195,11 @@ async def cluster(temporal_env: WorkflowEnvironment, tmp_path: Path) -> AsyncIte
         WorkerProcess(name, tmp_path / f"{name}.log", free_port(), free_port())
         for name in ("worker-a", "worker-b")
     ]
-    config = SimulatorConfig(endpoint=endpoint, speed=SIM_SPEED, seed=3, mes_url=settings.mes_url)
+    # Production only: a stop or breakdown of the line would leave a 3 s window without units.
+    config = SimulatorConfig(
+        endpoint=endpoint, speed=SIM_SPEED, seed=3, mes_url=settings.mes_url,
+        scenarios=("production",),
+    )  # fmt: skip
     async with PlantSimulator(config):
         with Ledger.open(settings.ledger_url) as ledger:
             try:

@@ -33,7 +33,7 @@ from factory_agents.catalog.quality.out_of_spec import (
     realized_out_of_spec_saving,
 )
 from factory_agents.plant import Sample
-from factory_agents.screening import is_fresh, screen
+from factory_agents.screening import frozen_run, is_fresh, screen
 
 CENTS = Decimal("0.01")
 
@@ -63,6 +63,9 @@ class SpcDriftConfig(BaseModel):
     persistence: int = Field(10, ge=1, description="Signalling points in a row before proposing")
     estimate_window: int = Field(30, ge=5, description="Recent points that estimate the shift")
     min_samples: int = Field(50, ge=10)
+    frozen_samples: int = Field(
+        20, ge=2, description="This many identical newest values in a row mean a stuck sensor"
+    )
     min_correction: float = Field(0.3, gt=0, description="Smaller shifts are not worth a change")
     min_baseline_units: int = Field(
         100, ge=10, description="Units weighed since the shift before its scrap ratio is trusted"
@@ -105,6 +108,14 @@ class SpcDriftAgent:
         if len(samples) < c.min_samples:
             return skip(out, "insufficient_data", f"{len(samples)} samples < {c.min_samples}")
         assert setpoint is not None
+        if (frozen := frozen_run(samples)) >= c.frozen_samples:
+            return skip(
+                out,
+                "frozen",
+                f"the last {frozen} {c.characteristic_name} values are all"
+                f" {samples[-1].value:g} {c.unit}: a stuck sensor or a frozen value; nothing is"
+                " judged until it moves",
+            )
         values = [s.value for s in samples]
         sigma = spc.sigma_from_moving_range(values)
         if not sigma > 0:
