@@ -51,6 +51,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/jobshop.py
 	$(BIN)/python benchmarks/board_render.py
 	$(BIN)/python benchmarks/opcua_ingest.py
+	$(BIN)/python benchmarks/spc_million.py
+	$(BIN)/python -m benchmarks.platform_loop
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

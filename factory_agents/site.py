@@ -78,6 +78,8 @@ DEFAULT_POLICY = Policy(
         ActionRule(kind="advice", risk=RiskClass.LOW, reversible=True),
         ActionRule(kind="load_shift", risk=RiskClass.LOW, reversible=True, max_items=10),
         ActionRule(kind="maintenance_work_order", risk=RiskClass.LOW, reversible=True),
+        ActionRule(kind="dispatch_list", risk=RiskClass.LOW, reversible=True, max_items=200),
+        ActionRule(kind="purchase_requisition", risk=RiskClass.MEDIUM, max_quantity=5_000.0),
     ),
 )
 
@@ -102,4 +104,7 @@ def default_agent_configs() -> dict[str, dict[str, Any]]:
         "oee_losses": {"lines": (LINE,)},  # the last shift of Line 1, from the MES
         "load_shift": {},  # its defaults are the site meter, three utility loads, a compressed day
         "condition_monitoring": {},  # its defaults are the capper's vibration sensor and bearing
+        # the tool room's orders run in real seconds (a compressed shift): a 1 s grid
+        "sequencing": {"time_unit_seconds": 1.0, "min_saving": "0.10"},
+        "reorder": {},  # its defaults are the packer's shrink film and the MRP's (r, Q)
     }

@@ -168,4 +168,6 @@ async def test_the_simulator_serves_scenario_tags_and_takes_their_setpoints(
         "line_stops",
         "site_energy",
         "capper_bearing",
+        "tool_room",
+        "material_replenishment",
     ]

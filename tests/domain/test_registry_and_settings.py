@@ -27,6 +27,8 @@ def test_the_default_site_builds_its_agents() -> None:
     assert set(agents) == {
         "spc_drift", "capability", "defect_burst", "oee_losses", "load_shift",
         "condition_monitoring",
+        "sequencing",
+        "reorder",
     }  # fmt: skip
     assert agents["spc_drift"].needs().history and agents["capability"].needs().history
     assert agents["defect_burst"].needs().mes == ("quality_results", "lots")

@@ -6,9 +6,11 @@ from connectors.simulator.scenarios.base import Scenario, TagWrite
 from connectors.simulator.scenarios.bearing import CapperBearing
 from connectors.simulator.scenarios.energy import SiteEnergy
 from connectors.simulator.scenarios.labels import LabelerDefects
+from connectors.simulator.scenarios.materials import MaterialReplenishment
 from connectors.simulator.scenarios.production import LineProduction
 from connectors.simulator.scenarios.runner import Scenarios
 from connectors.simulator.scenarios.stops import LineStops
+from connectors.simulator.scenarios.toolroom import ToolRoom
 from connectors.simulator.scenarios.torque import CapperTorque
 
 __all__ = ["Scenario", "Scenarios", "TagWrite", "default_scenarios"]
@@ -23,4 +25,6 @@ def default_scenarios(seed: int) -> list[Scenario]:
         LineStops(seed),
         SiteEnergy(seed),
         CapperBearing(seed),
+        ToolRoom(seed),
+        MaterialReplenishment(seed),
     ]
