@@ -107,4 +107,5 @@ def default_agent_configs() -> dict[str, dict[str, Any]]:
         # the tool room's orders run in real seconds (a compressed shift): a 1 s grid
         "sequencing": {"time_unit_seconds": 1.0, "min_saving": "0.10"},
         "reorder": {},  # its defaults are the packer's shrink film and the MRP's (r, Q)
+        "shortage": {},  # its defaults are the multipack line, its gift boxes and supplier terms
     }

@@ -170,4 +170,5 @@ async def test_the_simulator_serves_scenario_tags_and_takes_their_setpoints(
         "capper_bearing",
         "tool_room",
         "material_replenishment",
+        "multipack_shortage",
     ]

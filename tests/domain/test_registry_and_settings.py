@@ -29,6 +29,7 @@ def test_the_default_site_builds_its_agents() -> None:
         "condition_monitoring",
         "sequencing",
         "reorder",
+        "shortage",
     }  # fmt: skip
     assert agents["spc_drift"].needs().history and agents["capability"].needs().history
     assert agents["defect_burst"].needs().mes == ("quality_results", "lots")

@@ -7,6 +7,7 @@ from connectors.simulator.scenarios.bearing import CapperBearing
 from connectors.simulator.scenarios.energy import SiteEnergy
 from connectors.simulator.scenarios.labels import LabelerDefects
 from connectors.simulator.scenarios.materials import MaterialReplenishment
+from connectors.simulator.scenarios.multipack import MultipackShortage
 from connectors.simulator.scenarios.production import LineProduction
 from connectors.simulator.scenarios.runner import Scenarios
 from connectors.simulator.scenarios.stops import LineStops
@@ -27,4 +28,5 @@ def default_scenarios(seed: int) -> list[Scenario]:
         CapperBearing(seed),
         ToolRoom(seed),
         MaterialReplenishment(seed),
+        MultipackShortage(seed),
     ]

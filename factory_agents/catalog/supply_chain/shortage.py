@@ -234,6 +234,7 @@ class ShortageOption:
     blocked_work_orders: tuple[str, ...]
     lateness: tuple[WorkOrderLateness, ...]
     explanation: str
+    operations: tuple[PlannedOperation, ...] = ()  # the changed schedule, for a resequence
 
 
 @dataclass(frozen=True)
@@ -908,9 +909,10 @@ def _resequence_options(
                 f" {_fmt_time(moving.start)}"
             )
             resolves = _resolved(outcome, affected, {shortage.material})
-            options.append(
-                _option(OptionKind.RESEQUENCE, action, Decimal(0), "", outcome, costs, resolves)
+            option = _option(
+                OptionKind.RESEQUENCE, action, Decimal(0), "", outcome, costs, resolves
             )
+            options.append(dataclasses.replace(option, operations=variant.operations))
     return options
 
 
