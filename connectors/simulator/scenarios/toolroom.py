@@ -104,6 +104,7 @@ class ToolRoom:
     """The tool room's orders in the MES, executed by the plan (or dispatch list) in force."""
 
     name = "tool_room"
+    lead = LEAD
 
     def __init__(self, seed: int) -> None:
         self._seed = seed
@@ -130,7 +131,7 @@ class ToolRoom:
         """Release the orders once; follow a new dispatch list; run the shop up to now."""
         if self._start is None:
             self._release(session, now)
-            self._start = now + LEAD
+            self._start = now + self.lead
         self._follow_list(session)
         self._run(session, now)
 
@@ -165,7 +166,7 @@ class ToolRoom:
             session.flush()
         if session.get(db.WorkOrder, self._orders[0].id) is not None:
             return
-        start = now + LEAD
+        start = now + self.lead
         plan = fifo_plan(self._orders)
         for order in self._orders:
             session.add(
@@ -219,7 +220,7 @@ class ToolRoom:
         assert self._start is not None
         ops = self._operations(session)
         by_key = {(op.work_order_id, op.sequence): op for op in ops}
-        machine_free = {machine_id(m): self._start for m in SHOP_MACHINES}
+        machine_free = {machine_id(m): self._free_from(machine_id(m)) for m in SHOP_MACHINES}
         for key, (_begin, end) in self._times().items():
             machine = by_key[key].equipment_id
             machine_free[machine] = max(machine_free[machine], end)
@@ -272,6 +273,11 @@ class ToolRoom:
                 last = max(o.sequence for o in ops if o.work_order_id == order.id)
                 order.status = "completed" if op.sequence == last else "running"
                 order.quantity_done = 1 if op.sequence == last else 0
+
+    def _free_from(self, machine: str) -> datetime:
+        """When a machine may start its first operation: the start of work."""
+        assert self._start is not None
+        return self._start
 
     def _times(self) -> dict[tuple[str, int], tuple[datetime, datetime]]:
         """Start and end of every operation started so far."""
