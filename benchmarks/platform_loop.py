@@ -7,9 +7,10 @@ folder. In the same run:
 - agent runs per second, end to end: an AgentRunWorkflow of a benchmark agent (reads the live
   fill setpoint, proposes stepping it by 0.1 g) → admission → its ProposalWorkflow, executed
   without approval (the agent is autonomous, the setpoint low-risk and reversible) → written
-  over OPC UA and read back → recorded (the saving is measured after, off the clock). Runs are
-  sequential (each step starts from the value the one before wrote), against sequential bare
-  workflows that execute one no-op activity, interleaved one for one on the same server.
+  over OPC UA and read back → recorded → measured over a zero-length window (whose timer the
+  dev server fires after about a second: reported apart, as the time to executed + recorded).
+  Runs are sequential (each step starts from the value the one before wrote), against
+  sequential bare workflows that execute one no-op activity, interleaved on the same server.
 - approval round trip p50/p95: a signed decision sent to a pending proposal until its answer
   that the action was executed and read back, against a bare Update that runs one no-op
   activity before answering.
@@ -198,12 +199,13 @@ async def timed(work: Callable[[], Awaitable[Any]]) -> float:
     return time.perf_counter() - began
 
 
-async def agent_run(client: Client, settings: Settings, ledger: Ledger) -> str:
-    """One run until its action is executed and recorded; the proposal's id.
+async def agent_run(client: Client, settings: Settings, ledger: Ledger) -> tuple[float, float]:
+    """One run: seconds until its action is executed and recorded, and until it is measured.
 
-    Measuring the saving comes after, on a timer: with a zero-length window the dev server
-    still fires it about a second later, so it is left out of the timing (and checked after).
+    The saving is measured after a zero-length window, whose timer the dev server fires about
+    a second later; the next run waits for it (one open proposal per subject).
     """
+    began = time.perf_counter()
     result = await client.execute_workflow(
         AgentRunWorkflow.run,
         AgentRunInput(agent=AGENT, policy=POLICY, verification_seconds=0.0),
@@ -213,7 +215,11 @@ async def agent_run(client: Client, settings: Settings, ledger: Ledger) -> str:
     (ticket,) = result.tickets
     while not executed(ledger, ticket.action.action_id):  # noqa: ASYNC110 (the ledger has no events)
         await asyncio.sleep(0.005)
-    return ticket.proposal_id
+    recorded = time.perf_counter() - began
+    handle = client.get_workflow_handle(ticket.proposal_id, result_type=ProposalResult)
+    outcome = await handle.result()
+    assert outcome.status == "verified", outcome
+    return recorded, time.perf_counter() - began
 
 
 def executed(ledger: Ledger, action_id: str) -> bool:
@@ -225,24 +231,26 @@ def executed(ledger: Ledger, action_id: str) -> bool:
 async def bench_runs(
     client: Client, settings: Settings, ledger: Ledger, bare_queue: str
 ) -> dict[str, Any]:
-    """Sequential agent runs per second against sequential bare one-activity workflows."""
+    """Sequential agent runs against sequential bare one-activity workflows, interleaved."""
 
     async def bare() -> None:
         await client.execute_workflow(
             BareRun.run, "x", id=f"bare-{uuid.uuid4().hex[:10]}", task_queue=bare_queue
         )
 
-    platform_s, bare_s, proposals = [], [], []
+    recorded_s, complete_s, bare_s = [], [], []
     for _ in range(RUNS):
-        began = time.perf_counter()
-        proposals.append(await agent_run(client, settings, ledger))
-        platform_s.append(time.perf_counter() - began)
+        recorded, complete = await agent_run(client, settings, ledger)
+        recorded_s.append(recorded)
+        complete_s.append(complete)
         bare_s.append(await timed(bare))
-    for proposal_id in proposals:
-        outcome = await client.get_workflow_handle(proposal_id, result_type=ProposalResult).result()
-        assert outcome.status == "verified", outcome
-    runs, bares = RUNS / sum(platform_s), RUNS / sum(bare_s)
-    return {"runs": RUNS, "agent_runs_per_s": runs, "bare_per_s": bares, "ratio": runs / bares}
+    runs, bares = RUNS / sum(complete_s), RUNS / sum(bare_s)
+    recorded_ms, bare_ms = statistics.median(recorded_s) * 1e3, statistics.median(bare_s) * 1e3
+    return {
+        "runs": RUNS, "agent_runs_per_s": runs, "bare_per_s": bares, "ratio": runs / bares,
+        "to_recorded_p50_ms": recorded_ms, "bare_p50_ms": bare_ms,
+        "ratio_to_recorded": recorded_ms / bare_ms,
+    }  # fmt: skip
 
 
 async def bench_approvals(
@@ -414,8 +422,10 @@ def main() -> int:
         results = asyncio.run(run(Path(folder)))
     r, a, m = results["agent_runs"], results["approval_round_trip"], results["worker_memory"]
     rows = [
-        ("agent runs/s (sequential, end to end)", f"{r['agent_runs_per_s']:.2f}",
+        ("agent runs/s (sequential, measured too)", f"{r['agent_runs_per_s']:.2f}",
          f"{r['bare_per_s']:.2f} bare runs/s", f"{r['ratio']:.3f}"),
+        ("agent run to executed + recorded, p50", f"{r['to_recorded_p50_ms']:.0f} ms",
+         f"{r['bare_p50_ms']:.0f} ms bare run", f"{r['ratio_to_recorded']:.2f}"),
         ("approval round trip p50", f"{a['p50_ms']:.0f} ms", f"{a['bare_p50_ms']:.0f} ms bare",
          f"{a['ratio_p50']:.2f}"),
         ("approval round trip p95", f"{a['p95_ms']:.0f} ms", f"{a['bare_p95_ms']:.0f} ms bare",
