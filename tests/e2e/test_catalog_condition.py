@@ -5,28 +5,22 @@ measured — against the real Temporal server, OPC UA simulator and MES."""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from temporalio.service import RPCError
 
 from factory_agents.actions import MaintenanceWorkOrder
 from factory_agents.evidence import TrendChart
-from factory_agents.ledger import ProposalView
-from factory_agents.settings import Settings
 from factory_agents.site import (
     BEARING_FAILURE_CODE,
     BEARING_FAILURE_RMS_MM_S,
     CAPPER_EQUIPMENT,
-    DEFAULT_POLICY,
     LINE,
     PLANNED_MAINTENANCE_CODE,
 )
-from workflows.schedules import ensure_agent_schedules, schedule_id
 
+from .catalog import pending_of, scheduled, verified
 from .conftest import Platform
 from .helpers import eventually, signed
 
@@ -40,34 +34,12 @@ bearing would fail about 35 s after the proposal (1,700 units of wear, detected 
 that (its confirm_seconds), far past the fixture's 4 s."""
 
 
-def pending_of(platform: Platform) -> ProposalView | None:
-    """The agent's first pending proposal, if it has made one."""
-    return next((v for v in platform.ledger.list_proposals("pending") if v.agent == AGENT), None)
-
-
-def verified(platform: Platform, proposal_id: str) -> ProposalView | None:
-    """The proposal once its realized saving is recorded."""
-    view = platform.ledger.get_proposal(proposal_id)
-    return view if view is not None and view.status == "verified" else None
-
-
-@contextlib.asynccontextmanager
-async def scheduled(platform: Platform, settings: Settings) -> AsyncIterator[None]:
-    """The agent's schedule with these settings for the test, deleted afterwards."""
-    await ensure_agent_schedules(platform.client, settings, [AGENT], DEFAULT_POLICY)
-    try:
-        yield
-    finally:
-        with contextlib.suppress(RPCError):
-            await platform.client.get_schedule_handle(schedule_id(AGENT)).delete()
-
-
 async def test_a_worn_bearing_is_replaced_in_the_planned_stop_and_the_failure_avoided_is_measured(
     platform: Platform,
 ) -> None:
     mes = platform.activities.mes
-    async with scheduled(platform, platform.settings):
-        view = await eventually(lambda: pending_of(platform), within=90, what="a work order")
+    async with scheduled(platform, AGENT):
+        view = await eventually(lambda: pending_of(platform, AGENT), within=90, what="a work order")
         proposal = view.proposal
         action = proposal.action
         assert isinstance(action, MaintenanceWorkOrder) and action.equipment_id == CAPPER_EQUIPMENT

@@ -5,15 +5,12 @@ publishes it, the controllers follow it, and the meters measure what it saved.""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from temporalio.service import RPCError
 
 from connectors.mes import schema as db
 from connectors.mes.sql import mes_engine
@@ -22,40 +19,15 @@ from factory_agents.actions import LoadShift
 from factory_agents.catalog.energy.load_requests import DEADLINE, PLANNED, from_epoch, tag
 from factory_agents.catalog.energy.load_shift_agent import LoadShiftAgent, LoadShiftConfig
 from factory_agents.evidence import TrendChart
-from factory_agents.ledger import ProposalView
-from factory_agents.settings import Settings
-from factory_agents.site import DEFAULT_POLICY
-from workflows.schedules import ensure_agent_schedules, schedule_id
 
+from .catalog import pending_of, scheduled, verified
 from .conftest import Platform
 from .helpers import eventually, signed
 
 pytestmark = pytest.mark.e2e
+AGENT = "load_shift"
 
 CONFIG = LoadShiftConfig(min_history_seconds=10, min_lead_seconds=10)
-
-
-def pending_of(platform: Platform) -> ProposalView | None:
-    """The load-shift agent's first pending proposal, if it has made one."""
-    views = platform.ledger.list_proposals("pending")
-    return next((v for v in views if v.agent == "load_shift"), None)
-
-
-def verified(platform: Platform, proposal_id: str) -> ProposalView | None:
-    """The proposal once its realized saving is recorded."""
-    view = platform.ledger.get_proposal(proposal_id)
-    return view if view is not None and view.status == "verified" else None
-
-
-@contextlib.asynccontextmanager
-async def scheduled(platform: Platform, settings: Settings) -> AsyncIterator[None]:
-    """The agent's schedule for the test, deleted afterwards."""
-    await ensure_agent_schedules(platform.client, settings, ["load_shift"], DEFAULT_POLICY)
-    try:
-        yield
-    finally:
-        with contextlib.suppress(RPCError):
-            await platform.client.get_schedule_handle(schedule_id("load_shift")).delete()
 
 
 async def first_batch_deadline(endpoint: str) -> datetime:
@@ -99,8 +71,8 @@ async def test_load_shift_plans_the_utilities_and_the_meters_measure_the_saving(
     # far past the platform's verification time (4 s here).
     deadline = await first_batch_deadline(platform.settings.opcua_endpoint)
     wait = (deadline - datetime.now(UTC)).total_seconds() + 5
-    async with scheduled(platform, platform.settings):
-        view = await eventually(lambda: pending_of(platform), within=60, what="a load plan")
+    async with scheduled(platform, AGENT):
+        view = await eventually(lambda: pending_of(platform, AGENT), within=60, what="a load plan")
         action = view.proposal.action
         assert isinstance(action, LoadShift) and action.site_id == "site1"
         assert {plan.load for plan in action.plans} == set(CONFIG.loads)

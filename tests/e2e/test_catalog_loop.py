@@ -4,47 +4,22 @@ against the real Temporal server, OPC UA simulator and MES."""
 
 from __future__ import annotations
 
-import contextlib
 from decimal import Decimal
 
 import pytest
-from temporalio.service import RPCError
 
 from connectors.opcua.connector import OpcUaConnector
 from factory_agents.actions import LotHold, SetpointChange
 from factory_agents.catalog.quality.defect_burst_agent import DefectBurstAgent, DefectBurstConfig
 from factory_agents.evidence import BarChart, Histogram
 from factory_agents.isa95 import LotStatus
-from factory_agents.ledger import ProposalView
-from factory_agents.site import CAP_TORQUE_SETPOINT, DEFAULT_POLICY
-from workflows.schedules import ensure_agent_schedules, schedule_id
+from factory_agents.site import CAP_TORQUE_SETPOINT
 
+from .catalog import pending_of, scheduled, verified
 from .conftest import Platform
 from .helpers import eventually, signed
 
 pytestmark = pytest.mark.e2e
-
-
-def pending_of(platform: Platform, agent: str) -> ProposalView | None:
-    """The agent's first pending proposal, if it has made one."""
-    return next((v for v in platform.ledger.list_proposals("pending") if v.agent == agent), None)
-
-
-def verified(platform: Platform, proposal_id: str) -> ProposalView | None:
-    """The proposal once its realized saving is recorded."""
-    view = platform.ledger.get_proposal(proposal_id)
-    return view if view is not None and view.status == "verified" else None
-
-
-@contextlib.asynccontextmanager
-async def scheduled(platform: Platform, agent: str):  # type: ignore[no-untyped-def]
-    """The agent's schedule for the test, deleted afterwards."""
-    await ensure_agent_schedules(platform.client, platform.settings, [agent], DEFAULT_POLICY)
-    try:
-        yield
-    finally:
-        with contextlib.suppress(RPCError):
-            await platform.client.get_schedule_handle(schedule_id(agent)).delete()
 
 
 async def test_capability_recentres_the_worn_capper_and_measures_the_rework_avoided(

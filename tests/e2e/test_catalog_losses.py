@@ -6,47 +6,21 @@ the real Temporal server, OPC UA simulator and MES."""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
-from temporalio.service import RPCError
 
 from factory_agents.actions import Advice
 from factory_agents.catalog.losses.oee_loss_agent import OeeLossAgent, OeeLossConfig
 from factory_agents.evidence import BarChart
-from factory_agents.ledger import ProposalView
-from factory_agents.site import DEFAULT_POLICY, LINE
-from workflows.schedules import ensure_agent_schedules, schedule_id
+from factory_agents.site import LINE
 
+from .catalog import pending_of, scheduled, verified
 from .conftest import Platform
 from .helpers import eventually, signed
 
 pytestmark = pytest.mark.e2e
 AGENT = "oee_losses"
-
-
-def pending_of(platform: Platform) -> ProposalView | None:
-    """The agent's first pending proposal, if it has made one."""
-    return next((v for v in platform.ledger.list_proposals("pending") if v.agent == AGENT), None)
-
-
-def verified(platform: Platform, proposal_id: str) -> ProposalView | None:
-    """The proposal once its realized saving is recorded."""
-    view = platform.ledger.get_proposal(proposal_id)
-    return view if view is not None and view.status == "verified" else None
-
-
-@contextlib.asynccontextmanager
-async def scheduled(platform: Platform) -> AsyncIterator[None]:
-    """The agent's schedule for the test, deleted afterwards."""
-    await ensure_agent_schedules(platform.client, platform.settings, [AGENT], DEFAULT_POLICY)
-    try:
-        yield
-    finally:
-        with contextlib.suppress(RPCError):
-            await platform.client.get_schedule_handle(schedule_id(AGENT)).delete()
 
 
 async def test_dominant_label_jams_get_advice_and_the_observed_change_is_recorded(
@@ -58,8 +32,10 @@ async def test_dominant_label_jams_get_advice_and_the_observed_change_is_recorde
     platform.activities.agents[AGENT] = OeeLossAgent(
         OeeLossConfig(lines=(LINE,), lookback_hours=1, min_period_minutes=0.4)
     )
-    async with scheduled(platform):
-        view = await eventually(lambda: pending_of(platform), within=100, what="an OEE advice")
+    async with scheduled(platform, AGENT):
+        view = await eventually(
+            lambda: pending_of(platform, AGENT), within=100, what="an OEE advice"
+        )
         proposal = view.proposal
         action = proposal.action
         assert isinstance(action, Advice) and action.topic == "oee:line1:DT-JAM"

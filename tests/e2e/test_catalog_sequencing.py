@@ -5,15 +5,12 @@ in the MES measure the tardiness it saved."""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from temporalio.service import RPCError
 
 from connectors.mes import schema as db
 from connectors.mes.sql import mes_engine
@@ -21,10 +18,8 @@ from factory_agents.actions import DispatchList
 from factory_agents.catalog.scheduling.sequencing_agent import SequencingAgent
 from factory_agents.catalog.scheduling.sequencing_config import SHOP_LINE, SequencingConfig
 from factory_agents.evidence import GanttChart
-from factory_agents.ledger import ProposalView
-from factory_agents.site import DEFAULT_POLICY
-from workflows.schedules import ensure_agent_schedules, schedule_id
 
+from .catalog import pending_of, scheduled, verified
 from .conftest import Platform
 from .helpers import eventually, signed
 
@@ -32,28 +27,6 @@ pytestmark = pytest.mark.e2e
 AGENT = "sequencing"
 # The tool room's operations take 2-6 real seconds: a one-second grid, a 2 s solve, one worker.
 CONFIG = SequencingConfig(time_unit_seconds=1, min_saving=Decimal("0.05"), time_limit_seconds=2)
-
-
-def pending_of(platform: Platform) -> ProposalView | None:
-    """The agent's first pending proposal, if it has made one."""
-    return next((v for v in platform.ledger.list_proposals("pending") if v.agent == AGENT), None)
-
-
-def verified(platform: Platform, proposal_id: str) -> ProposalView | None:
-    """The proposal once its realized saving is recorded."""
-    view = platform.ledger.get_proposal(proposal_id)
-    return view if view is not None and view.status == "verified" else None
-
-
-@contextlib.asynccontextmanager
-async def scheduled(platform: Platform) -> AsyncIterator[None]:
-    """The agent's schedule for the test, deleted afterwards."""
-    await ensure_agent_schedules(platform.client, platform.settings, [AGENT], DEFAULT_POLICY)
-    try:
-        yield
-    finally:
-        with contextlib.suppress(RPCError):
-            await platform.client.get_schedule_handle(schedule_id(AGENT)).delete()
 
 
 def shop_floor(platform: Platform) -> tuple[list[db.DispatchListRecord], list[db.ProductionCount]]:
@@ -82,8 +55,10 @@ async def test_a_cp_sat_dispatch_list_is_approved_followed_and_its_saving_measur
     platform: Platform,
 ) -> None:
     platform.activities.agents[AGENT] = SequencingAgent(CONFIG)
-    async with scheduled(platform):
-        view = await eventually(lambda: pending_of(platform), within=40, what="a dispatch list")
+    async with scheduled(platform, AGENT):
+        view = await eventually(
+            lambda: pending_of(platform, AGENT), within=40, what="a dispatch list"
+        )
         proposal = view.proposal
         action = proposal.action
         assert isinstance(action, DispatchList) and action.line_id == SHOP_LINE

@@ -4,20 +4,15 @@ lands in the MES, the wrapper follows it, and the lateness avoided is measured f
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from temporalio.service import RPCError
 
 from factory_agents.actions import DispatchList
 from factory_agents.catalog.supply_chain.shortage_config import BOX_STILL, MULTIPACK_LINE
 from factory_agents.evidence import TrendChart
-from factory_agents.ledger import ProposalView
-from factory_agents.site import DEFAULT_POLICY
-from workflows.schedules import ensure_agent_schedules, schedule_id
 
+from .catalog import pending_of, scheduled, verified
 from .conftest import Platform
 from .helpers import eventually, signed
 
@@ -27,34 +22,12 @@ AGENT = "shortage"
 SLACK_SECONDS = 30.0
 
 
-def pending_of(platform: Platform) -> ProposalView | None:
-    """The agent's first pending proposal, if it has made one."""
-    return next((v for v in platform.ledger.list_proposals("pending") if v.agent == AGENT), None)
-
-
-def verified(platform: Platform, proposal_id: str) -> ProposalView | None:
-    """The proposal once its realized saving is recorded."""
-    view = platform.ledger.get_proposal(proposal_id)
-    return view if view is not None and view.status == "verified" else None
-
-
-@contextlib.asynccontextmanager
-async def scheduled(platform: Platform) -> AsyncIterator[None]:
-    """The agent's schedule for the test, deleted afterwards."""
-    await ensure_agent_schedules(platform.client, platform.settings, [AGENT], DEFAULT_POLICY)
-    try:
-        yield
-    finally:
-        with contextlib.suppress(RPCError):
-            await platform.client.get_schedule_handle(schedule_id(AGENT)).delete()
-
-
 async def test_the_covered_order_runs_first_and_the_lateness_avoided_is_measured(
     platform: Platform,
 ) -> None:
     mes = platform.activities.mes
-    async with scheduled(platform):
-        view = await eventually(lambda: pending_of(platform), within=25, what="a remedy")
+    async with scheduled(platform, AGENT):
+        view = await eventually(lambda: pending_of(platform, AGENT), within=25, what="a remedy")
         proposal = view.proposal
         action = proposal.action
         assert isinstance(action, DispatchList) and action.line_id == MULTIPACK_LINE
