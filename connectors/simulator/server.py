@@ -23,7 +23,12 @@ from connectors.simulator.config import SimulatorConfig, cannot_listen, ensure_p
 from connectors.simulator.history import StampedHistory, stamped, ua_datetime
 from connectors.simulator.mes import seed_mes
 from connectors.simulator.model import LINE_NAME, SECONDS_PER_UNIT, LineModel
-from connectors.simulator.scenarios import Scenario, Scenarios, default_scenarios
+from connectors.simulator.scenarios import (
+    Scenario,
+    Scenarios,
+    default_scenarios,
+    optional_scenarios,
+)
 from connectors.simulator.security import secure_server
 from connectors.simulator.state import LineState, load_state, save_state
 from factory_agents.errors import ConfigurationError, ConnectorError
@@ -43,17 +48,16 @@ _ONE_MICROSECOND = timedelta(microseconds=1)
 
 
 def chosen_scenarios(config: SimulatorConfig) -> list[Scenario]:
-    """The default site's scenarios, or only those the config names (unknown names refused)."""
-    every = default_scenarios(config.seed)
+    """The default site's scenarios, or the named ones, optional ones too (unknown refused)."""
     if config.scenarios is None:
-        return every
-    known = {s.name for s in every}
-    if unknown := sorted(set(config.scenarios) - known):
+        return default_scenarios(config.seed)
+    known = {s.name: s for s in default_scenarios(config.seed) + optional_scenarios(config.seed)}
+    if unknown := sorted(set(config.scenarios) - set(known)):
         raise ConfigurationError(
             f"the simulator has no scenario {', '.join(unknown)}; choose from"
             f" {', '.join(sorted(known))}"
         )
-    return [s for s in every if s.name in config.scenarios]
+    return [s for name, s in known.items() if name in config.scenarios]
 
 
 class PlantSimulator:

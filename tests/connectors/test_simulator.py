@@ -292,5 +292,8 @@ def test_the_simulator_runs_only_the_scenarios_it_is_given() -> None:
     chosen = chosen_scenarios(SimulatorConfig(scenarios=("production", "line_stops")))
     assert [s.name for s in chosen] == ["production", "line_stops"]
     assert len(chosen_scenarios(SimulatorConfig())) > 2
+    assert "tool_room_breakdown" not in {s.name for s in chosen_scenarios(SimulatorConfig())}
+    (optional,) = chosen_scenarios(SimulatorConfig(scenarios=("tool_room_breakdown",)))
+    assert optional.name == "tool_room_breakdown"
     with pytest.raises(ConfigurationError, match=r"no scenario nope; choose from .*production"):
         chosen_scenarios(SimulatorConfig(scenarios=("nope",)))

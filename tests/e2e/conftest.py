@@ -104,8 +104,17 @@ def platform_settings(
 
 
 @pytest.fixture
+def simulator_scenarios() -> tuple[str, ...] | None:
+    """The simulator's scenarios: every one of the default site (a test module may narrow it)."""
+    return None
+
+
+@pytest.fixture
 async def platform(
-    temporal_env: WorkflowEnvironment, ledger_url: str, tmp_path: Path
+    temporal_env: WorkflowEnvironment,
+    ledger_url: str,
+    tmp_path: Path,
+    simulator_scenarios: tuple[str, ...] | None,
 ) -> AsyncIterator[Platform]:
     """Simulator, ledger and a worker on a fresh task queue, torn down after the test."""
     endpoint = f"opc.tcp://127.0.0.1:{free_port()}/factory-agents/"
@@ -114,7 +123,11 @@ async def platform(
     settings = platform_settings(tmp_path, target, namespace, endpoint, ledger_url)
     client = await connect(settings)
     config = SimulatorConfig(
-        endpoint=endpoint, speed=SIM_SPEED, seed=settings.sim_seed, mes_url=settings.mes_url
+        endpoint=endpoint,
+        speed=SIM_SPEED,
+        seed=settings.sim_seed,
+        mes_url=settings.mes_url,
+        scenarios=simulator_scenarios,
     )
     install_worker_key(load_signing_key(tmp_path, create=True))
     add_test_users(tmp_path)

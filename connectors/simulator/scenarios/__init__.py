@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from connectors.simulator.scenarios.base import Scenario, TagWrite
 from connectors.simulator.scenarios.bearing import CapperBearing
+from connectors.simulator.scenarios.breakdown import ToolRoomBreakdown
 from connectors.simulator.scenarios.energy import SiteEnergy
 from connectors.simulator.scenarios.labels import LabelerDefects
 from connectors.simulator.scenarios.materials import MaterialReplenishment
@@ -14,7 +15,7 @@ from connectors.simulator.scenarios.stops import LineStops
 from connectors.simulator.scenarios.toolroom import ToolRoom
 from connectors.simulator.scenarios.torque import CapperTorque
 
-__all__ = ["Scenario", "Scenarios", "TagWrite", "default_scenarios"]
+__all__ = ["Scenario", "Scenarios", "TagWrite", "default_scenarios", "optional_scenarios"]
 
 
 def default_scenarios(seed: int) -> list[Scenario]:
@@ -30,3 +31,8 @@ def default_scenarios(seed: int) -> list[Scenario]:
         MaterialReplenishment(seed),
         MultipackShortage(seed),
     ]
+
+
+def optional_scenarios(seed: int) -> list[Scenario]:
+    """Scenarios the default site does not run; a simulator runs them when it names them."""
+    return [ToolRoomBreakdown(seed)]
