@@ -86,6 +86,8 @@ def test_a_burst_holds_its_released_lots_and_prices_the_escapes(agent: DefectBur
     assert priced == pytest.approx(escapes, abs=0.01)
     expected = 2 * 600 * 0.25 * (1 - CFG.detection_probability)
     assert 0.7 * expected < escapes < 1.3 * expected
+    # measured no sooner than QA's turnaround on the held lots
+    assert proposal.measure_until == NOW + timedelta(seconds=CFG.reinspection_seconds)
     again = agent.analyze(
         AgentInput(now=NOW + timedelta(seconds=20), mes=plant(burst_lots=3, held=("FG-L1-00029",)))
     )

@@ -105,11 +105,10 @@ class LabelerDefects:
     def mes(self, session: Session, now: datetime) -> None:
         """Record lots and label checks, then re-inspect and release lots put on hold."""
         order = running_order(session)
-        if order is None:
-            return
-        self._record_lots(session, order, now)
-        self._record_checks(session, order)
-        self._reinspect_holds(session, now)
+        if order is not None:
+            self._record_lots(session, order, now)
+            self._record_checks(session, order)
+        self._reinspect_holds(session, now)  # QA answers holds whether or not the line runs
 
     def _record_lots(self, session: Session, order: db.WorkOrder, now: datetime) -> None:
         """Create the lots opened since the last round, and set every changed lot's quantity."""

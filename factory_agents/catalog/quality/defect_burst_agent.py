@@ -65,6 +65,9 @@ class DefectBurstConfig(BaseModel):
     cost_per_escape: Decimal = Field(Decimal("1.50"), description="A defective unit shipped")
     currency: str = "EUR"
     max_lots: int = Field(20, ge=1)
+    reinspection_seconds: float = Field(
+        30.0, gt=0, description="QA's turnaround on a held lot: measured no sooner after proposing"
+    )
 
 
 class DefectBurstAgent:
@@ -212,6 +215,7 @@ class DefectBurstAgent:
                 method="expected escapes of the lots to hold, from the burst's defect rate",
             ),
             created_at=now,
+            measure_until=now + timedelta(seconds=c.reinspection_seconds),
         )
 
 
