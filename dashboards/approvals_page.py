@@ -13,6 +13,7 @@ from dashboards.formatting import hours, money, time_left
 from factory_agents.errors import LedgerError
 from factory_agents.evidence import Evidence
 from factory_agents.identity import Permission
+from factory_agents.identity.signing import REASON_MAX_CHARS
 from factory_agents.ledger import ProposalView
 
 USER_KEY = "decision_user"
@@ -98,6 +99,7 @@ def show_decision_form(view: ProposalView) -> None:
             "Reason (required, kept with your decision)",
             key=reason_key(view.id),
             placeholder="Why approve or reject this change?",
+            max_chars=REASON_MAX_CHARS,
         )
         approve, reject, _ = st.columns([1, 1, 4])
         with approve:
@@ -134,6 +136,11 @@ def show_proposal(view: ProposalView, now: datetime) -> None:
             st.info(f"Signed so far: {signed}. Another engineer must sign before it executes.")
         st.write(proposal.rationale)
         st.markdown(f"**Action:** {proposal.action.describe()}")
+        if proposal.measure_until is not None:
+            st.caption(
+                "Once executed, its realized saving is measured until at least"
+                f" {proposal.measure_until:%Y-%m-%d %H:%M} UTC, as its agent asks."
+            )
         saving, left = st.columns(2)
         saving.metric(
             "Estimated saving",

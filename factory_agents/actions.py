@@ -15,6 +15,13 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+"""A node, lot, material, supplier, machine, line, site or load: an id or short name."""
+Unit = Annotated[str, Field(min_length=1, max_length=20)]
+"""An engineering unit, e.g. g, kg, pcs, N·m."""
+Text = Annotated[str, Field(min_length=1, max_length=4000)]
+"""Words for people, stored with the action: a reason, a description, a summary."""
+
 
 class _Action(BaseModel):
     """Fields every action has."""
@@ -28,10 +35,10 @@ class SetpointChange(_Action):
     """Write one allow-listed setpoint; `from_value` is the live value the proposal was based on."""
 
     kind: Literal["setpoint_change"] = "setpoint_change"
-    node_id: str
+    node_id: Name
     from_value: float
     to_value: float
-    unit: str
+    unit: Unit
 
     @property
     def subject(self) -> str:
@@ -47,8 +54,8 @@ class LotHold(_Action):
     """Put lots on hold in the MES so they cannot be shipped or consumed; release reverses it."""
 
     kind: Literal["lot_hold"] = "lot_hold"
-    lot_ids: tuple[str, ...] = Field(min_length=1, max_length=100)
-    reason: str = Field(min_length=1)
+    lot_ids: tuple[Name, ...] = Field(min_length=1, max_length=100)
+    reason: Text
 
     @field_validator("lot_ids")
     @classmethod
@@ -69,10 +76,10 @@ class PurchaseRequisition(_Action):
     """Create a purchase requisition in the MES/ERP for a material, needed by a date."""
 
     kind: Literal["purchase_requisition"] = "purchase_requisition"
-    material_id: str
+    material_id: Name
     quantity: float = Field(gt=0)
-    unit: str
-    supplier: str
+    unit: Unit
+    supplier: Name
     need_by: datetime
 
     @field_validator("quantity")
@@ -100,9 +107,9 @@ class DispatchEntry(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    work_order_id: str
+    work_order_id: Name
     operation: int = Field(ge=0)
-    equipment_id: str
+    equipment_id: Name
     start: datetime
     end: datetime
 
@@ -119,7 +126,7 @@ class DispatchList(_Action):
     """Publish a new dispatch list (sequence of operations per machine) for a line."""
 
     kind: Literal["dispatch_list"] = "dispatch_list"
-    line_id: str
+    line_id: Name
     entries: tuple[DispatchEntry, ...] = Field(min_length=1)
     replaces: str | None = Field(None, description="The dispatch list this one supersedes")
 
@@ -141,8 +148,8 @@ class MaintenanceWorkOrder(_Action):
     """Create a maintenance work order for a piece of equipment, due by a planned stop."""
 
     kind: Literal["maintenance_work_order"] = "maintenance_work_order"
-    equipment_id: str
-    description: str = Field(min_length=1)
+    equipment_id: Name
+    description: Text
     due_by: datetime
     priority: int = Field(2, ge=1, le=4, description="1 urgent … 4 when convenient")
 
@@ -171,7 +178,7 @@ class LoadPlan(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    load: str
+    load: Name
     slots: tuple[LoadSlot, ...]
 
 
@@ -179,7 +186,7 @@ class LoadShift(_Action):
     """Publish a load plan: when deferrable loads run, inside their deadlines."""
 
     kind: Literal["load_shift"] = "load_shift"
-    site_id: str
+    site_id: Name
     plans: tuple[LoadPlan, ...] = Field(min_length=1)
 
     @property
@@ -196,8 +203,8 @@ class Advice(_Action):
     """Advice for people to act on; approving it acknowledges it and writes nothing to the plant."""
 
     kind: Literal["advice"] = "advice"
-    topic: str
-    summary: str = Field(min_length=1)
+    topic: Name
+    summary: Text
 
     @property
     def subject(self) -> str:

@@ -174,11 +174,12 @@ class Proposal(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    proposal_id: str
-    agent: str
-    line: str
-    title: str
-    rationale: str
+    # bounded as the ledger stores them (a longer value would fail its insert on PostgreSQL)
+    proposal_id: str = Field(min_length=1, max_length=64)
+    agent: str = Field(min_length=1, max_length=100)
+    line: str = Field(min_length=1, max_length=100)
+    title: str = Field(min_length=1, max_length=400)
+    rationale: str = Field(max_length=20_000)
     action: Action
     evidence: Evidence
     estimated_saving: EstimatedSaving

@@ -27,7 +27,12 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
-from factory_agents.errors import AuthenticationError, AuthorizationError, ConfigurationError
+from factory_agents.errors import (
+    AuthenticationError,
+    AuthorizationError,
+    ConfigurationError,
+    ProposalError,
+)
 from factory_agents.identity.roles import (
     Permission,
     Role,
@@ -50,6 +55,10 @@ _DOMAIN = b"factory-agents signed decision v1\n"
 Meaning = Literal["approve", "reject"]
 
 
+REASON_MAX_CHARS = 2000
+"""A decision's reason is a sentence or a paragraph; a report belongs in the CMMS, linked."""
+
+
 class DecisionClaims(BaseModel):
     """What a user signs: who, as which role, with which areas, decides what, why, and when."""
 
@@ -57,7 +66,7 @@ class DecisionClaims(BaseModel):
 
     proposal_id: str = Field(min_length=1)
     meaning: Meaning
-    reason: str
+    reason: str = Field(max_length=REASON_MAX_CHARS)
     user_id: str = Field(min_length=1)
     full_name: str = Field(min_length=1)
     role: Role
@@ -209,7 +218,7 @@ def claims_for(
     return DecisionClaims(
         proposal_id=proposal_id,
         meaning=meaning,
-        reason=reason,
+        reason=checked_reason(reason),
         user_id=user.id,
         full_name=user.full_name,
         role=chosen,
@@ -217,6 +226,19 @@ def claims_for(
         proposal_hash=proposal_hash,
         signed_at=signed_at,
     )
+
+
+def checked_reason(reason: str) -> str:
+    """The reason as given, or ProposalError saying what a decision's reason must be."""
+    if not reason.strip():
+        raise ProposalError("a decision needs a reason; say why, it is kept with the decision")
+    if len(reason) > REASON_MAX_CHARS:
+        raise ProposalError(
+            f"the reason has {len(reason):,} characters; a decision keeps at most"
+            f" {REASON_MAX_CHARS:,}. Shorten it, and point to a longer report instead;"
+            " nothing was signed"
+        )
+    return reason
 
 
 def load_signing_key(home: Path, *, create: bool = False) -> bytes:

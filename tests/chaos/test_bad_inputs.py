@@ -1,5 +1,6 @@
-"""A table of bad inputs, from the plant's data to the actions agents propose: each is
-refused with an error that says what was wrong, and nothing is acted on or lost."""
+"""A table of bad inputs, from the plant's data to the actions agents propose and the decisions
+people sign: each is refused with an error that says what was wrong, and nothing is acted on or
+lost."""
 
 from __future__ import annotations
 
@@ -18,9 +19,12 @@ from connectors.opcua.samples import to_sample
 from connectors.simulator.mes import seed_mes
 from connectors.simulator.mes_data import MES_ANCHOR
 from factory_agents.actions import LotHold, PurchaseRequisition, SetpointChange
-from factory_agents.agent import AgentInput
+from factory_agents.agent import AgentInput, Proposal
 from factory_agents.catalog.quality.spc_drift import SpcDriftAgent, SpcDriftConfig
-from factory_agents.errors import GuardrailViolation, WriteRejected
+from factory_agents.errors import GuardrailViolation, ProposalError, WriteRejected
+from factory_agents.identity import Role, User
+from factory_agents.identity.signing import REASON_MAX_CHARS, claims_for
+from factory_agents.llm.evals import sample_proposals
 from factory_agents.plant import Quality, Sample
 from factory_agents.site import DEFAULT_POLICY, FILL_SETPOINT
 from tests.catalog.conftest import NOW, fill_line
@@ -165,11 +169,57 @@ NEED_BY = datetime(2030, 1, 1, tzinfo=UTC)
             "at most 100 items",
             id="oversized lot hold",
         ),
+        pytest.param(
+            lambda: LotHold(action_id="a", lot_ids=("L1",), reason="burst " * 1_000),
+            "at most 4000 characters",
+            id="oversized hold reason",
+        ),
+        pytest.param(
+            lambda: PurchaseRequisition(
+                action_id="a", material_id="RM-" + "X" * 1_000_000, quantity=5, unit="pcs",
+                supplier="s", need_by=NEED_BY,
+            ),
+            "at most 200 characters",
+            id="oversized material id",
+        ),
+        pytest.param(
+            lambda: SetpointChange(
+                action_id="a", node_id=FILL_SETPOINT, from_value=500, to_value=499,
+                unit="g" * 100,
+            ),
+            "at most 20 characters",
+            id="oversized unit",
+        ),
+        pytest.param(
+            lambda: SetpointChange(
+                action_id="a" * 65, node_id=FILL_SETPOINT, from_value=500, to_value=499, unit="g"
+            ),
+            "at most 64 characters",
+            id="oversized action id",
+        ),
     ],
 )  # fmt: skip
 def test_malformed_actions_are_refused_when_built(build: Callable[[], Any], says: str) -> None:
     with pytest.raises(ValidationError, match=says):
         build()
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "says"),
+    [
+        pytest.param("title", "x" * 401, "at most 400 characters", id="oversized title"),
+        pytest.param("title", "", "at least 1 character", id="blank title"),
+        pytest.param(
+            "rationale", "x" * 20_001, "at most 20000 characters", id="oversized rationale"
+        ),
+        pytest.param("proposal_id", "p" * 65, "at most 64 characters", id="oversized proposal id"),
+    ],
+)  # fmt: skip
+def test_an_unfit_proposal_is_refused_when_built(field: str, value: str, says: str) -> None:
+    made = sample_proposals()[0].model_dump()
+    assert Proposal.model_validate(made) == sample_proposals()[0]
+    with pytest.raises(ValidationError, match=says):
+        Proposal.model_validate(made | {field: value})
 
 
 async def test_an_unknown_lot_is_refused_by_the_mes_and_nothing_is_held(tmp_path: Path) -> None:
@@ -186,3 +236,23 @@ async def test_an_unknown_lot_is_refused_by_the_mes_and_nothing_is_held(tmp_path
         assert (await mes.fetch(["lots"], *span)).lots == before
     finally:
         mes.close()
+
+
+@pytest.mark.parametrize(
+    ("reason", "says"),
+    [
+        pytest.param("x" * (REASON_MAX_CHARS + 1), "has 2,001 characters; a decision keeps at most"
+                     " 2,000", id="oversized reason"),
+        pytest.param("   ", "needs a reason", id="blank reason"),
+    ],
+)  # fmt: skip
+def test_a_decision_with_an_unfit_reason_is_not_signed(reason: str, says: str) -> None:
+    engineer = User(
+        id="bob", full_name="Bob Engineer", roles=(Role.ENGINEER,), areas=("site1",),
+        password_hash="$argon2id$unused", created_at=NOW,
+    )  # fmt: skip
+    with pytest.raises(ProposalError, match=says):
+        claims_for(
+            engineer, proposal_id="p-1", meaning="approve", reason=reason,
+            proposal_hash="0" * 64, signed_at=NOW,
+        )  # fmt: skip

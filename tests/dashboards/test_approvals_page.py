@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 import pytest
@@ -13,6 +13,7 @@ import dashboards.actions
 from factory_agents.errors import FactoryAgentsError, ProposalNotPending
 from factory_agents.ledger import Ledger
 from factory_agents.settings import Settings
+from tests.factories import build_proposal
 from tests.identity.helpers import FakeClock
 from workflows.client import DecisionOutcome
 
@@ -245,6 +246,27 @@ def test_empty_queue_explains_what_will_appear(ledger_url: str) -> None:
     (info,) = app.info
     assert info.value.startswith("No proposal is waiting for a decision.")
     assert not charts(app)
+
+
+def test_a_proposal_measured_until_later_says_until_when(ledger_url: str) -> None:
+    now = datetime.now(UTC)
+    until = now + timedelta(hours=2)
+    with Ledger.open(ledger_url) as ledger:
+        proposal = build_proposal("p-bearing", created_at=now, line="line1", measure_until=until)
+        ledger.record_proposal(proposal, run_id=None, expires_at=now + timedelta(minutes=10))
+        ledger.record_proposal(
+            build_proposal("p-plain", created_at=now, line="line1", node_id="ns=2;s=Other"),
+            run_id=None,
+            expires_at=now + timedelta(minutes=10),
+        )
+
+    app = open_approvals()
+
+    captions = [c.value for c in app.caption if "measured until" in c.value]
+    assert captions == [
+        f"Once executed, its realized saving is measured until at least {until:%Y-%m-%d %H:%M}"
+        " UTC, as its agent asks."
+    ]
 
 
 def test_the_page_itself_refuses_a_role_that_may_not_decide(seeded_url: str) -> None:
