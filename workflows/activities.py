@@ -41,7 +41,7 @@ from factory_agents.plant import Quality
 from factory_agents.policy import Policy
 from factory_agents.settings import Settings
 from workflows import executors
-from workflows.admission import HOUR, Admission, Withheld
+from workflows.admission import HOUR, Admission
 from workflows.contracts import (
     AgentRunResult,
     CountersInput,
@@ -51,7 +51,6 @@ from workflows.contracts import (
     MeasureInput,
     MeasureResult,
     NotifyInput,
-    ProposalTicket,
     RecordDecisionInput,
     RunAgentInput,
     StatusInput,
@@ -128,24 +127,16 @@ class PlantActivities:
         output = agent.analyze(data)
         skipped: Counter[str] = Counter(output.skipped)
         findings = [f.message for f in output.findings]
-        tickets: list[ProposalTicket] = []
-        for proposal in output.proposals:
-            admitted = await asyncio.to_thread(
-                self.admission.admit, proposal, inp.run_id, datetime.now(UTC)
-            )
-            if isinstance(admitted, Withheld):
-                skipped[admitted.reason] += 1
-                findings.append(admitted.message)
-                PLATFORM.withheld(proposal.agent, admitted.reason)
-                log.info(
-                    "%s", admitted.message, extra=_ids(proposal.proposal_id, agent=proposal.agent)
-                )
-            else:
-                tickets.append(admitted)
-                PLATFORM.admitted(proposal.agent)
-                log.info(
-                    "proposal admitted", extra=_ids(proposal.proposal_id, agent=proposal.agent)
-                )
+        run = await asyncio.to_thread(self.admission.admit_run, output.proposals, inp.run_id)
+        for proposal, withheld in run.withheld:
+            skipped[withheld.reason] += 1
+            findings.append(withheld.message)
+            PLATFORM.withheld(proposal.agent, withheld.reason)
+            log.info("%s", withheld.message, extra=_ids(proposal.proposal_id, agent=proposal.agent))
+        for ticket in run.admitted:
+            PLATFORM.admitted(ticket.agent)
+            log.info("proposal admitted", extra=_ids(ticket.proposal_id, agent=ticket.agent))
+        tickets = run.tickets
         await asyncio.to_thread(
             self.ledger.record_run,
             run_id=inp.run_id,

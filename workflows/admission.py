@@ -11,8 +11,9 @@ proposal gets the same ticket again, so no recorded proposal is ever left withou
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 from factory_agents.agent import Proposal
 from factory_agents.errors import GuardrailViolation
@@ -31,6 +32,20 @@ class Withheld:
 
     reason: str
     message: str
+
+
+@dataclass
+class RunAdmission:
+    """An agent run's proposals after admission: re-issued, newly admitted, and withheld."""
+
+    reissued: list[ProposalTicket] = field(default_factory=list)
+    admitted: list[ProposalTicket] = field(default_factory=list)
+    withheld: list[tuple[Proposal, Withheld]] = field(default_factory=list)
+
+    @property
+    def tickets(self) -> list[ProposalTicket]:
+        """Every ticket the run's workflow starts a proposal workflow for."""
+        return self.reissued + self.admitted
 
 
 class Admission:
@@ -91,6 +106,26 @@ class Admission:
         recorded = self.ledger.get_proposal(proposal.proposal_id)
         expires_at = recorded.expires_at if recorded is not None else expires
         return self._ticket(proposal, expires_at, autonomy)
+
+    def admit_run(self, proposals: Sequence[Proposal], run_id: str) -> RunAdmission:
+        """Admit an agent run's proposals. What an earlier attempt of this run recorded gets its
+        ticket again and keeps its subject: an activity killed after recording a proposal must not
+        leave it without a workflow, even if the retry's fresher data proposes under another id."""
+        recorded = [
+            self._ticket(view.proposal, view.expires_at, self.ledger.autonomy(view.agent))
+            for view in reversed(self.ledger.proposals_of_run(run_id))
+        ]
+        taken = {ticket.action.subject for ticket in recorded}
+        result = RunAdmission(reissued=recorded)
+        for proposal in proposals:
+            if proposal.action.subject in taken:
+                continue
+            admitted = self.admit(proposal, run_id, datetime.now(UTC))
+            if isinstance(admitted, Withheld):
+                result.withheld.append((proposal, admitted))
+            else:
+                result.admitted.append(admitted)
+        return result
 
     def _ticket(
         self, proposal: Proposal, expires_at: datetime, autonomy: AutonomyLevel

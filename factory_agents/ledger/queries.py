@@ -41,6 +41,7 @@ def proposal_views(
     session: Session,
     *,
     proposal_id: str | None = None,
+    run_id: str | None = None,
     status: str | None = None,
     statuses: tuple[str, ...] = (),
     limit: int = 200,
@@ -52,6 +53,8 @@ def proposal_views(
     stmt = stmt.outerjoin(ActionRow, ActionRow.proposal_id == ProposalRow.id)
     if proposal_id is not None:
         stmt = stmt.where(ProposalRow.id == proposal_id)
+    if run_id is not None:
+        stmt = stmt.where(ProposalRow.run_id == run_id)
     if status is not None:
         stmt = stmt.where(ProposalRow.status == status)
     if statuses:

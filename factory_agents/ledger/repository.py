@@ -166,6 +166,10 @@ class Ledger:
             known_status(status)
         return self._read(lambda s: queries.proposal_views(s, status=status, limit=limit))
 
+    def proposals_of_run(self, run_id: str) -> list[ProposalView]:
+        """The proposals one agent run recorded, newest first."""
+        return self._read(lambda s: queries.proposal_views(s, run_id=run_id))
+
     def awaiting_decision(self, limit: int = 200) -> list[ProposalView]:
         """Pending proposals, and shadow proposals nobody has said what they would do about."""
         views = self._read(

@@ -16,7 +16,15 @@ from temporalio.exceptions import ApplicationError
 from connectors.opcua.connector import OpcUaConnector
 from connectors.simulator.config import SimulatorConfig
 from connectors.simulator.server import PlantSimulator
-from factory_agents.agent import Proposal, SetpointChange
+from factory_agents.agent import (
+    AgentInput,
+    AgentOutput,
+    DataNeeds,
+    Proposal,
+    RealizedSaving,
+    SetpointChange,
+    VerificationWindow,
+)
 from factory_agents.ledger import Ledger
 from factory_agents.ledger.views import AutonomyLevel
 from factory_agents.policy import Policy, RateLimits, SetpointLimit
@@ -27,7 +35,7 @@ from tests.conftest import free_port
 from tests.factories import build_proposal, signature
 from workflows.activities import PlantActivities
 from workflows.admission import Admission, Withheld
-from workflows.contracts import ExecuteInput, ProposalTicket, RecordDecisionInput
+from workflows.contracts import ExecuteInput, ProposalTicket, RecordDecisionInput, RunAgentInput
 
 LIMIT = SetpointLimit(
     node_id=FILL_SETPOINT, unit="g", minimum=490, maximum=510, max_step=4, risk="low"
@@ -139,6 +147,45 @@ def test_a_retried_run_gets_its_ticket_again_and_another_run_does_not(tmp_path: 
         assert isinstance(first, ProposalTicket) and retried == first, "else it has no workflow"
         assert isinstance(other, Withheld) and other.reason == "already_proposed"
         assert len(ledger.list_proposals()) == 1
+
+
+class ScriptedAgent:
+    """Returns the next of its proposals on each analysis, as a drift agent would with data one
+    sample newer: another id, the same subject."""
+
+    def __init__(self, proposals: list[Proposal]) -> None:
+        self.spec = build_agents(default_agent_configs())["spc_drift"].spec
+        self._proposals = proposals
+
+    def needs(self) -> DataNeeds:
+        """Nothing to read."""
+        return DataNeeds()
+
+    def analyze(self, data: AgentInput) -> AgentOutput:
+        """The next proposal."""
+        return AgentOutput(agent="spc_drift", proposals=[self._proposals.pop(0)])
+
+    def measure(self, proposal: Proposal, window: VerificationWindow) -> RealizedSaving:
+        """Never called: these runs' proposals are not executed."""
+        raise AssertionError(f"{proposal.proposal_id} was not to be measured")
+
+
+async def test_a_run_retried_after_recording_keeps_its_proposal_though_the_retry_sees_another(
+    activities: PlantActivities,
+) -> None:
+    """A worker killed between recording the proposal and finishing the run: the retry's fresher
+    data yields another proposal on the same subject, but the recorded one gets the ticket (and so
+    its workflow); nothing is left pending without one."""
+    first, fresher, other_run = proposal(0), proposal(0), proposal(0)
+    activities.agents["spc_drift"] = ScriptedAgent([first, fresher, other_run])
+    attempt = RunAgentInput(agent="spc_drift", run_id="run-1")
+    recorded_first = await activities.run_agent(attempt)
+    retried = await activities.run_agent(attempt)
+    assert [t.proposal_id for t in recorded_first.tickets] == [first.proposal_id]
+    assert retried.tickets == recorded_first.tickets
+    later = await activities.run_agent(RunAgentInput(agent="spc_drift", run_id="run-2"))
+    assert later.tickets == [] and later.skipped == {"open_proposal_on_subject": 1}
+    assert [v.id for v in activities.ledger.list_proposals()] == [first.proposal_id]
 
 
 async def test_more_changes_to_a_subject_than_the_hourly_limit_are_refused(
