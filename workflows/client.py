@@ -7,7 +7,12 @@ import asyncio
 import time
 from typing import Any
 
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
 from temporalio.runtime import Runtime
@@ -75,8 +80,9 @@ async def send_decision(settings: Settings, decision: SignedDecision) -> Decisio
                     f"Temporal refused the decision on {proposal_id}: {err}"
                 ) from err
             why = await _not_open(handle, proposal_id)
-            if not isinstance(why, ProposalNotFound) or time.monotonic() > deadline:
-                raise why from err
+            starting = why is None or isinstance(why, ProposalNotFound)
+            if not starting or time.monotonic() > deadline:
+                raise why or _not_taken(proposal_id) from err
         await asyncio.sleep(0.25)  # its workflow is being started
 
 
@@ -98,8 +104,9 @@ async def wake_suspended(settings: Settings, proposal_ids: list[str]) -> int:
     return woken
 
 
-async def _not_open(handle: WorkflowHandle[Any, Any], proposal_id: str) -> ProposalError:
-    """Why a proposal takes no decision: it never existed, or its workflow has closed."""
+async def _not_open(handle: WorkflowHandle[Any, Any], proposal_id: str) -> ProposalError | None:
+    """Why a proposal takes no decision: it never existed, or its workflow has closed; None while
+    its workflow runs (it started after the decision was sent: send it again)."""
     try:
         description = await handle.describe()
     except RPCError:
@@ -107,9 +114,20 @@ async def _not_open(handle: WorkflowHandle[Any, Any], proposal_id: str) -> Propo
             f"no proposal {proposal_id!r} exists; `factory-agents approvals list` shows the"
             " pending ones"
         )
+    if description.status == WorkflowExecutionStatus.RUNNING:
+        return None
     state = description.status.name.lower() if description.status else "closed"
     return ProposalNotPending(
         f"proposal {proposal_id} is no longer pending (its workflow is {state}: decided,"
         " expired or verified); nothing was done. `factory-agents approvals list --all`"
         " shows its status"
+    )
+
+
+def _not_taken(proposal_id: str) -> ConnectorError:
+    """A running workflow that still did not know the decision's update when the grace ran out."""
+    return ConnectorError(
+        f"the workflow of proposal {proposal_id} runs but did not take the decision within"
+        f" {WORKFLOW_START_GRACE_SECONDS:g} s; nothing was decided. Check that a worker runs"
+        " (`factory-agents worker`) and send the decision again"
     )
