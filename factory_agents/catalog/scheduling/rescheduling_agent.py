@@ -33,6 +33,7 @@ from factory_agents.agent import (
 )
 from factory_agents.catalog.common import skip
 from factory_agents.catalog.scheduling.cpsat import SolverSettings
+from factory_agents.catalog.scheduling.gantt import gantt_chart
 from factory_agents.catalog.scheduling.jobshop import Schedule
 from factory_agents.catalog.scheduling.machine_down import MachineDown, NotUsable, machine_down
 from factory_agents.catalog.scheduling.repair import Breakdown, RepairResult, repair
@@ -46,7 +47,7 @@ from factory_agents.catalog.scheduling.sequencing_saving import (
 )
 from factory_agents.catalog.scheduling.shop_in_force import ShopInForce, read_in_force
 from factory_agents.catalog.scheduling.shop_queue import Unusable
-from factory_agents.evidence import GanttChart, GanttTask
+from factory_agents.evidence import GanttChart
 
 
 class ReschedulingAgent:
@@ -234,24 +235,13 @@ def after_value(result: RepairResult, c: ReschedulingConfig) -> int:
 def _gantt(shop: ShopInForce, proposed: Schedule, line: str, down: MachineDown) -> GanttChart:
     """The repaired plan next to the plan in force; operations whose start moved are flagged."""
     old = {op.key: op.start for op in shop.plan.operations}
-
-    def tasks(schedule: Schedule, mark: bool) -> list[GanttTask]:
-        return [
-            GanttTask(
-                resource=op.machine,
-                job=op.job,
-                label=f"{op.job} op {shop.sequence_of[op.key]}",
-                start=shop.at(op.start),
-                end=shop.at(op.end),
-                moved=mark and old[op.key] != op.start,
-            )
-            for op in schedule.operations
-        ]
-
-    return GanttChart(
-        title=f"{line}: repaired dispatch list ({down.machine} down) and the plan in force",
-        proposed=tasks(proposed, True),
-        current=tasks(shop.plan, False),
+    return gantt_chart(
+        f"{line}: repaired dispatch list ({down.machine} down) and the plan in force",
+        proposed,
+        shop.plan,
+        at=shop.at,
+        label=lambda op: f"{op.job} op {shop.sequence_of[op.key]}",
+        moved=lambda op: old[op.key] != op.start,
         now=shop.at(shop.now),
     )
 

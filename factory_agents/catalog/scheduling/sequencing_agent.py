@@ -32,8 +32,10 @@ from factory_agents.agent import (
 )
 from factory_agents.catalog.common import skip
 from factory_agents.catalog.scheduling.cpsat import CpSatResult, SolverSettings, solve
+from factory_agents.catalog.scheduling.gantt import gantt_chart
 from factory_agents.catalog.scheduling.jobshop import (
     Objective,
+    OpKey,
     Schedule,
     machine_sequences,
     timetable,
@@ -47,7 +49,7 @@ from factory_agents.catalog.scheduling.sequencing_saving import (
     weight_key,
 )
 from factory_agents.catalog.scheduling.shop_queue import ShopQueue, Unusable, read_queue
-from factory_agents.evidence import GanttChart, GanttTask
+from factory_agents.evidence import GanttChart
 
 
 class SequencingAgent:
@@ -208,37 +210,26 @@ class SequencingAgent:
 
 def _gantt(queue: ShopQueue, proposed: Schedule, current: Schedule, line: str) -> GanttChart:
     """The proposed schedule next to the baseline; operations whose machine position changes."""
-    before = {
-        key: position
-        for keys in machine_sequences(current).values()
-        for position, key in enumerate(keys)
-    }
-
-    def tasks(schedule: Schedule, mark: bool) -> list[GanttTask]:
-        moved = {
-            key
-            for keys in machine_sequences(schedule).values()
-            for position, key in enumerate(keys)
-            if before.get(key) != position
-        }
-        return [
-            GanttTask(
-                resource=op.machine,
-                job=op.job,
-                label=f"{op.job} op {op.index}",
-                start=queue.at(op.start),
-                end=queue.at(op.end),
-                moved=mark and op.key in moved,
-            )
-            for op in schedule.operations
-        ]
-
-    return GanttChart(
-        title=f"{line}: proposed dispatch list and the baseline",
-        proposed=tasks(proposed, True),
-        current=tasks(current, False),
+    before = machine_positions(current)
+    after = machine_positions(proposed)
+    return gantt_chart(
+        f"{line}: proposed dispatch list and the baseline",
+        proposed,
+        current,
+        at=queue.at,
+        label=lambda op: f"{op.job} op {op.index}",
+        moved=lambda op: before.get(op.key) != after[op.key],
         now=queue.origin,
     )
+
+
+def machine_positions(schedule: Schedule) -> dict[OpKey, int]:
+    """Each operation's place in its machine's sequence."""
+    return {
+        key: position
+        for keys in machine_sequences(schedule).values()
+        for position, key in enumerate(keys)
+    }
 
 
 def _summary(
