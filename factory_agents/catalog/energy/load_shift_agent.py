@@ -3,7 +3,7 @@
 It reads the site's energy meter and each deferrable load's sub-meter over its look-back (the
 base load is the site meter minus the sub-meters), the loads' open requests from their
 controllers (energy, max power, earliest start, deadline; see load_requests.py) and the
-site's tariff from its configuration. It plans the loads with the exact LP of load_shift.py
+site's tariff from its configuration. It plans the loads with the exact LP of load_shift/
 against the "as is" behaviour (each load at full power from its earliest start) and proposes
 publishing the plan when it saves more than a threshold. The estimate is the LP's cost
 difference: energy at the slot prices plus the demand charge on the peak above the highest

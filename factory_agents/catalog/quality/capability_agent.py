@@ -1,10 +1,11 @@
 """Capability agent: Cpk below target → re-centre the setpoint, or inspect more tightly.
 
 It judges the newest measurements of one characteristic (Cp, Cpk, Pp, Ppk with confidence
-bounds, see capability.py). When the process is capable of the target but sits off-centre it
-proposes moving the setpoint by the offset to the aim; when the spread itself is too wide it
-advises tighter inspection (no setpoint move can fix that). The saving is out-of-spec units
-avoided × what one costs (rework), priced from the normal model before and measured after.
+bounds, see the capability package). When the process is capable of the target but sits
+off-centre it proposes moving the setpoint by the offset to the aim; when the spread itself is
+too wide it advises tighter inspection (no setpoint move can fix that). The saving is
+out-of-spec units avoided × what one costs (rework), priced from the normal model before and
+measured after.
 """
 
 from __future__ import annotations

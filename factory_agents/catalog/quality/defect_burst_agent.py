@@ -2,8 +2,8 @@
 
 It reads the quality results of one characteristic and the finished-goods lots from the MES,
 takes everything before its monitoring window as the reference rate, and looks for a burst
-(p-chart per lot, exact binomial tests; see defect_burst.py). It proposes to hold the released
-lots the burst touched. Saving: the escapes the hold avoids × what one escape costs.
+(p-chart per lot, exact binomial tests; see the defect_burst package). It proposes to hold
+the released lots the burst touched. Saving: the escapes the hold avoids × what one escape costs.
 
 Realized: after the hold, QA re-inspects the held lots completely; the units with a defect it
 finds (MES results of the re-inspection characteristic) are escapes avoided, except those the
