@@ -15,7 +15,8 @@ import streamlit as st
 from dashboards import data, session
 from factory_agents.errors import FactoryAgentsError
 from factory_agents.llm.config import LlmConfig, load_llm_config
-from factory_agents.llm.copilot import FORMS, CopilotAnswer
+from factory_agents.llm.copilot import FORMS
+from factory_agents.llm.copilot_contract import CopilotAnswer
 from factory_agents.llm.cost import CostSummary, InMemoryUsageSink, UsageRecord, summarize
 from factory_agents.settings import Settings
 
@@ -26,7 +27,7 @@ NO_MODEL = (
     "**No language model is configured.** The copilot answers these question forms from its"
     " read-only tools, and says plainly when a question needs a model: "
     + ", ".join(FORMS)
-    + ". Set FACTORY_LLM_MODELS to ask anything (see docs/language-model.md)."
+    + ". Set FACTORY_LLM_MODELS to ask anything (see the README, 'Using a language model')."
 )
 NO_MODEL_COSTS = (
     "No language-model calls recorded yet. With FACTORY_LLM_MODELS set, each call's tokens and"

@@ -43,13 +43,13 @@ from factory_agents.errors import ConnectorError, FactoryAgentsError, ProposalNo
 from factory_agents.ledger.repository import Ledger
 from factory_agents.ledger.views import ProposalStatus
 from factory_agents.llm.config import LlmConfig, TaskKind
-from factory_agents.llm.copilot import (
+from factory_agents.llm.copilot import ask
+from factory_agents.llm.copilot_contract import (
     DETERMINISTIC,
     CopilotAnswer,
     DraftProposal,
     DraftSink,
     PlantReader,
-    ask,
 )
 from factory_agents.llm.cost import UsageMeter, UsageRecord, UsageSink
 from factory_agents.llm.errors import DraftRefused, LlmConfigurationError, ModelCallError

@@ -20,7 +20,7 @@ from factory_agents.commands.signin import UserOption, user_id
 from factory_agents.settings import Settings
 
 if TYPE_CHECKING:
-    from factory_agents.llm.copilot import CopilotAnswer
+    from factory_agents.llm.copilot_contract import CopilotAnswer
     from factory_agents.llm.cost import UsageRecord
 
 console = Console(soft_wrap=True)

@@ -30,7 +30,7 @@ from factory_agents.agent import Baseline, EstimatedSaving, Proposal
 from factory_agents.evidence import Table
 from factory_agents.isa95 import DowntimeEvent, MesData, MesKind, QualityResult
 from factory_agents.ledger.views import AgentTotals, ProposalView
-from factory_agents.llm.copilot import (
+from factory_agents.llm.copilot_contract import (
     DraftProposal,
     LineKpis,
     ScheduledOperation,

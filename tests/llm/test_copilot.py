@@ -12,11 +12,8 @@ from factory_agents import site
 from factory_agents.actions import SetpointChange
 from factory_agents.isa95 import DowntimeEvent
 from factory_agents.ledger.repository import Ledger
-from factory_agents.llm.copilot import (
-    NO_MODEL_LABEL,
-    RecordingDraftSink,
-    ask,
-)
+from factory_agents.llm.copilot import NO_MODEL_LABEL, ask
+from factory_agents.llm.copilot_contract import RecordingDraftSink
 from factory_agents.llm.errors import ModelCallError
 from factory_agents.llm.fakes import (
     FailingChatModel,

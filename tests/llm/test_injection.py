@@ -21,7 +21,8 @@ from connectors.mes import SqlMes
 from connectors.opcua.connector import OpcUaConnector
 from factory_agents import site
 from factory_agents.ledger.repository import Ledger
-from factory_agents.llm.copilot import CopilotAnswer, RecordingDraftSink, TagInfo, ask
+from factory_agents.llm.copilot import ask
+from factory_agents.llm.copilot_contract import CopilotAnswer, RecordingDraftSink, TagInfo
 from factory_agents.llm.evals import INJECTED_COMMENT, plant_instruction
 from factory_agents.llm.fakes import ScriptedChatModel, call_tools, reply, tool_call
 from factory_agents.llm.reader import PlatformReader, site_catalog
