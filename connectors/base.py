@@ -17,8 +17,9 @@ Example (a source an integrator ships in their own package)::
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, field_validator
@@ -53,6 +54,29 @@ class WriteResult(BaseModel):
         if value.tzinfo is None:
             raise ValueError("at must be timezone-aware (UTC); got a naive datetime")
         return value
+
+
+SAME_VALUE_TOLERANCE = 1e-6
+"""Setpoint values closer than this are the same (a write of it is already applied)."""
+
+
+def same_setpoint(a: float, b: float) -> bool:
+    """Whether two setpoint values are the same, within SAME_VALUE_TOLERANCE."""
+    return math.isclose(a, b, rel_tol=0.0, abs_tol=SAME_VALUE_TOLERANCE)
+
+
+def write_result(
+    node_id: str, before: float, written: float, read_back: float, *, already_applied: bool
+) -> WriteResult:
+    """What a guarded setpoint write reports, stamped now."""
+    return WriteResult(
+        node_id=node_id,
+        before=before,
+        written=float(written),
+        read_back=read_back,
+        already_applied=already_applied,
+        at=datetime.now(UTC),
+    )
 
 
 @runtime_checkable

@@ -20,7 +20,7 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode, MQTTProtocolVersi
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
-from connectors.base import WriteResult
+from connectors.base import WriteResult, same_setpoint, write_result
 from connectors.mqtt.payload import (
     DataType,
     Metric,
@@ -53,7 +53,6 @@ from factory_agents.errors import (
 from factory_agents.plant import Sample
 from factory_agents.policy import Policy, SetpointLimit
 
-SAME_VALUE_TOLERANCE = 1e-6
 _SUBSCRIBE_QOS = 1  # NDEATH (the edge node's will) and STATE travel at QoS 1
 _COMMAND_QOS = 0  # Sparkplug: NCMD and DCMD are published at QoS 0, not retained
 
@@ -274,9 +273,9 @@ class SparkplugConnector:
             assert live is not None  # HostState.live only returns numeric metrics
             _check_data_type(limit, change.node_id, metric.datatype)
             target = _as_stored(change.node_id, change.to_value, metric.datatype)
-            if _same(live, float(target)):
-                return _write_result(change.node_id, live, target, live, already_applied=True)
-            if not _same(live, change.from_value):
+            if same_setpoint(live, float(target)):
+                return write_result(change.node_id, live, target, live, already_applied=True)
+            if not same_setpoint(live, change.from_value):
                 raise GuardrailViolation(
                     f"{change.node_id}: the proposal assumed {change.from_value:g} {change.unit}"
                     f" but the live value is {live:g} {change.unit}; the premise changed and"
@@ -295,7 +294,7 @@ class SparkplugConnector:
             self._publish_command(address, metric, target)
             self._last_writes[change.node_id] = datetime.now(UTC)
             read_back = await self._confirmation(change, address, since, float(target))
-        return _write_result(change.node_id, live, target, read_back, already_applied=False)
+        return write_result(change.node_id, live, target, read_back, already_applied=False)
 
     @property
     def _state_topic(self) -> str:
@@ -381,7 +380,7 @@ class SparkplugConnector:
                     metric = self._state.find(address)
                     if metric is not None and metric.update > since:
                         last = _number(metric)
-                        if last is not None and _same(last, target):
+                        if last is not None and same_setpoint(last, target):
                             return last
                     await changed.wait()
         except TimeoutError as err:
@@ -567,23 +566,6 @@ def _check_data_type(limit: SetpointLimit, tag: str, datatype: int | None) -> No
 
 def _number(metric: MetricState) -> float | None:
     return None if metric.is_null else number_of(metric.value)
-
-
-def _write_result(
-    tag: str, before: float, written: float, read_back: float, *, already_applied: bool
-) -> WriteResult:
-    return WriteResult(
-        node_id=tag,
-        before=before,
-        written=float(written),
-        read_back=read_back,
-        already_applied=already_applied,
-        at=datetime.now(UTC),
-    )
-
-
-def _same(a: float, b: float) -> bool:
-    return math.isclose(a, b, rel_tol=0.0, abs_tol=SAME_VALUE_TOLERANCE)
 
 
 def _now_millis() -> int:

@@ -14,7 +14,6 @@ import math
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime, timedelta
-from ipaddress import ip_address
 from types import TracebackType
 from typing import Any
 from urllib.parse import urlparse
@@ -26,18 +25,18 @@ from asyncua.observer import Observer
 from asyncua.ua.attribute_ids import AttributeIds
 from asyncua.ua.object_ids import ObjectIds
 from asyncua.ua.uaerrors import BadNoMatch, UaError, UaStatusCodeError
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-from pydantic import BaseModel, ConfigDict
 
-from connectors.base import WriteResult
+from connectors.base import WriteResult, same_setpoint, write_result
 from connectors.opcua.browse import BrowsedNode, browse_tree
 from connectors.opcua.data_types import as_written, variant_type_of
 from connectors.opcua.machine_state import MachineStatus, read_machine_status
 from connectors.opcua.samples import (
+    FUTURE_TOLERANCE,
+    fast_sample,
     numeric_value,
     parse_node_id,
     quality_of,
+    reject_future,
     status_name,
     to_sample,
 )
@@ -45,17 +44,16 @@ from connectors.opcua.security import (
     LOCAL_SIMULATOR,
     OpcUaSecurity,
     PeerCertificateCheck,
-    TrustFolder,
-    check_key_matches,
-    check_own_certificate,
     choose_endpoint,
-    load_certificate,
-    load_private_key,
     refusal_hint,
-    sends_password_in_clear,
-    validity_problem,
+)
+from connectors.opcua.session import configure_security, server_endpoints, warn_if_remote
+from connectors.opcua.setpoint_checks import (
+    check_data_type,
+    unit_names,
 )
 from connectors.opcua.subscription import QueuePolicy, TagSubscription
+from connectors.opcua.tag_value import TagValue, tag_value
 from factory_agents.agent import SetpointChange
 from factory_agents.errors import (
     ConfigurationError,
@@ -72,9 +70,6 @@ logger = logging.getLogger(__name__)
 
 MAX_NODES_PER_READ = 500
 """Largest Read the connector sends, even to servers that allow more (keeps replies small)."""
-SAME_VALUE_TOLERANCE = 1e-6
-FUTURE_TOLERANCE = timedelta(seconds=2)
-"""Source timestamps further ahead of this machine's clock are rejected (quality Bad)."""
 _SESSION_TIMEOUT_MS = 600_000
 _LIMIT_NODES = {
     "read": ObjectIds.Server_ServerCapabilities_OperationLimits_MaxNodesPerRead,
@@ -83,24 +78,6 @@ _LIMIT_NODES = {
 }
 _ENGINEERING_UNITS = "0:EngineeringUnits"
 _READ_CACHE_SIZE = 100_000
-_NO_TIMESTAMP_BEFORE = datetime(1601, 1, 2, tzinfo=UTC)
-_NOT_GOOD = 0xC0000000
-_validate_sample = Sample.__pydantic_validator__.validate_python  # Sample(...) minus overhead
-
-
-class TagValue(BaseModel):
-    """A value of any data type as the server sent it, for people (the CLI), not agents."""
-
-    model_config = ConfigDict(frozen=True)
-
-    node_id: str
-    value: Any
-    text: str
-    data_type: str
-    status: str
-    quality: Quality
-    source_time: datetime | None
-    server_time: datetime | None
 
 
 class _LinkObserver(Observer):
@@ -216,9 +193,11 @@ class OpcUaConnector:
         client.session_timeout = _SESSION_TIMEOUT_MS
         client.uaclient.observer = _LinkObserver(self._on_link_state)
         if self.security.policy == "None":
-            self._warn_if_remote()
+            warn_if_remote(self.endpoint)
         if self.security.policy != "None" or self.security.identity != "anonymous":
-            await self._configure_security(client)
+            self._certificate_check = await configure_security(
+                client, self.endpoint, self.security, self.timeout
+            )
         self._closing = False
         try:
             await client.connect()
@@ -227,7 +206,11 @@ class OpcUaConnector:
         except (OSError, TimeoutError, UaError) as err:
             if isinstance(err, UaError) and self.security.policy == "None":
                 # e.g. "No matching endpoints": say what the server offers instead.
-                choose_endpoint(await self._endpoints(), self.security, self.endpoint)
+                choose_endpoint(
+                    await server_endpoints(self.endpoint, self.timeout),
+                    self.security,
+                    self.endpoint,
+                )
             raise ConnectorError(
                 f"could not connect to the OPC UA server at {self.endpoint}: {err!r}. Check that"
                 " the server is running, that host, port and path are right, and that no"
@@ -247,93 +230,6 @@ class OpcUaConnector:
         self._link_listeners.clear()
         if client is not None:
             await client.disconnect()
-
-    def _warn_if_remote(self) -> None:
-        host = urlparse(self.endpoint).hostname or ""
-        try:
-            local = ip_address(host).is_loopback
-        except ValueError:
-            local = host == "localhost"
-        if not local:
-            logger.warning(
-                "connecting to %s without security (mode None, allowed explicitly); values"
-                " and writes travel in clear. Configure OpcUaSecurity for a plant server",
-                self.endpoint,
-            )
-
-    async def _configure_security(self, client: Client) -> None:
-        """Pick the server's matching endpoint, check its certificate, load ours, set identity."""
-        security = self.security
-        endpoints = await self._endpoints()
-        endpoint = choose_endpoint(endpoints, security, self.endpoint)
-        if security.policy != "None":
-            assert security.certificate and security.private_key and security.trust_folder
-            certificate = load_certificate(security.certificate, "client certificate")
-            client.application_uri = check_own_certificate(certificate, security.certificate)
-            key = load_private_key(
-                security.private_key, security.private_key_password, "client private key"
-            )
-            check_key_matches(certificate, key, security.private_key)
-            check = PeerCertificateCheck(TrustFolder(security.trust_folder), peer="server")
-            server_der = _first_certificate(endpoint.ServerCertificate)
-            try:
-                await check(x509.load_der_x509_certificate(server_der), endpoint.Server)
-            except UaError as err:
-                raise ConnectorError(
-                    f"refused to connect to {self.endpoint}: {check.refusal}. Nothing was sent"
-                ) from err
-            except ValueError as err:
-                raise ConnectorError(
-                    f"{self.endpoint} sent a certificate that cannot be read ({err}); it is not"
-                    " a usable OPC UA server endpoint"
-                ) from err
-            self._certificate_check = check
-            client.certificate_validator = check
-            await client.set_security(
-                security.policy_class,
-                certificate=certificate.public_bytes(serialization.Encoding.DER),
-                private_key=_der_key(key),
-                server_certificate=server_der,
-                mode=security.message_mode,
-            )
-        if security.identity == "username":
-            assert security.user is not None and security.password is not None
-            if sends_password_in_clear(endpoint):
-                raise ConfigurationError(
-                    f"{self.endpoint} would receive the password of {security.user!r} in clear"
-                    " text on this endpoint; use a secured policy (--policy Basic256Sha256)"
-                )
-            client.set_user(security.user)
-            client.set_password(security.password.get_secret_value())
-        elif security.identity == "certificate":
-            assert security.user_certificate and security.user_private_key
-            user_certificate = load_certificate(security.user_certificate, "user certificate")
-            problem = validity_problem(user_certificate)
-            if problem is not None:
-                raise ConfigurationError(
-                    f"the user certificate {security.user_certificate} {problem}; use a valid one"
-                )
-            user_key = load_private_key(security.user_private_key, None, "user private key")
-            check_key_matches(user_certificate, user_key, security.user_private_key)
-            client.user_certificate = user_certificate
-            client.user_private_key = user_key
-
-    async def _endpoints(self) -> list[ua.EndpointDescription]:
-        """The endpoints the server offers (asked over an unsecured discovery channel)."""
-        discovery = Client(self.endpoint, timeout=self.timeout)
-        try:
-            return await discovery.connect_and_get_server_endpoints()
-        except UaStatusCodeError as err:
-            raise ConnectorError(
-                f"{self.endpoint} refused to list its endpoints:"
-                f" {status_name(ua.StatusCode(err.code))}"
-            ) from err
-        except (OSError, TimeoutError, UaError) as err:
-            raise ConnectorError(
-                f"could not connect to the OPC UA server at {self.endpoint}: {err!r}. Check that"
-                " the server is running, that host, port and path are right, and that no"
-                " firewall blocks the port"
-            ) from err
 
     def _refused(self, err: UaStatusCodeError) -> ConnectorError:
         """The error for a server that refused the session, saying what to do."""
@@ -417,7 +313,7 @@ class OpcUaConnector:
         future = received_at + FUTURE_TOLERANCE
         stale = received_at - self.stale_after if self.stale_after is not None else None
         return [
-            _fast_sample(tag, value, future, stale)
+            fast_sample(tag, value, future, stale)
             or self.judged(to_sample(tag, value, received_at), received_at)
             for tag, value in zip(tags, values, strict=True)
         ]
@@ -433,7 +329,7 @@ class OpcUaConnector:
                 NodesToRead=[self._value_read(tag) for tag in chunk],
             )
             values += await self._read(params, len(chunk), f"read {len(chunk)} nodes")
-        return [_tag_value(tag, value) for tag, value in zip(node_ids, values, strict=True)]
+        return [tag_value(tag, value) for tag, value in zip(node_ids, values, strict=True)]
 
     def _value_read(self, node_id: str) -> ua.ReadValueId:
         """The Read request item for a tag's value, remembered: agents read the same tags
@@ -449,7 +345,7 @@ class OpcUaConnector:
     def _sample(self, tag: str, value: ua.DataValue, received_at: datetime) -> Sample:
         """One DataValue as a judged Sample (the fast path when it applies)."""
         stale = received_at - self.stale_after if self.stale_after is not None else None
-        return _fast_sample(tag, value, received_at + FUTURE_TOLERANCE, stale) or self.judged(
+        return fast_sample(tag, value, received_at + FUTURE_TOLERANCE, stale) or self.judged(
             to_sample(tag, value, received_at), received_at
         )
 
@@ -479,7 +375,7 @@ class OpcUaConnector:
             values = await node.read_raw_history(start, end, numvalues=0, return_bounds=False)
         received_at = datetime.now(UTC)
         samples = [
-            _reject_future(to_sample(node_id, value, received_at), received_at) for value in values
+            reject_future(to_sample(node_id, value, received_at), received_at) for value in values
         ]
         return sorted(samples, key=lambda sample: sample.source_time)
 
@@ -557,12 +453,12 @@ class OpcUaConnector:
             node, (AttributeIds.Value, AttributeIds.DataType), f"read {change.node_id}"
         )
         variant_type = variant_type_of(change.node_id, live_value, data_type)
-        _check_data_type(limit, change.node_id, variant_type)
+        check_data_type(limit, change.node_id, variant_type)
         live = self._live_number(change.node_id, live_value)
         target = as_written(change.node_id, change.to_value, variant_type)
-        if _same(live, target):
-            return _write_result(change.node_id, live, target, live, already_applied=True)
-        if not _same(live, change.from_value):
+        if same_setpoint(live, target):
+            return write_result(change.node_id, live, target, live, already_applied=True)
+        if not same_setpoint(live, change.from_value):
             raise GuardrailViolation(
                 f"{change.node_id}: the proposal assumed {change.from_value:g} {change.unit} but"
                 f" the live value is {live:g} {change.unit}; the premise changed and nothing was"
@@ -584,13 +480,13 @@ class OpcUaConnector:
                 f" {status_name(read_back_value.StatusCode)} without a usable number; check the"
                 " device before trying again"
             )
-        if not _same(read_back, target):
+        if not same_setpoint(read_back, target):
             raise WriteVerificationError(
                 f"{change.node_id}: wrote {target:g} {change.unit} but read back {read_back:g}"
                 f" {change.unit}; the device did not take the value or changed it. Check the"
                 " device before trying again"
             )
-        return _write_result(change.node_id, live, target, read_back, already_applied=False)
+        return write_result(change.node_id, live, target, read_back, already_applied=False)
 
     def _refuse_on_lost_link(self, node_id: str) -> None:
         if self._lost_at is not None:
@@ -629,7 +525,7 @@ class OpcUaConnector:
             if unit_node is not None:
                 info = await unit_node.read_value()
                 if isinstance(info, ua.EUInformation):
-                    units = _unit_names(info)
+                    units = unit_names(info)
         self._units[node_id] = units
         return units
 
@@ -719,153 +615,8 @@ class OpcUaConnector:
             ) from err
 
 
-def _tag_value(node_id: str, value: ua.DataValue) -> TagValue:
-    variant = value.Value
-    raw = variant.Value if variant is not None else None
-    return TagValue(
-        node_id=node_id,
-        value=_plain(raw),
-        text=_text(raw),
-        data_type=variant.VariantType.name if variant is not None else "Null",
-        status=status_name(value.StatusCode),
-        quality=quality_of(value.StatusCode),
-        source_time=_aware(value.SourceTimestamp),
-        server_time=_aware(value.ServerTimestamp),
-    )
-
-
-def _plain(raw: object) -> Any:
-    """A JSON-friendly form of a decoded OPC UA value."""
-    if raw is None or isinstance(raw, bool | int | float | str):
-        return raw
-    if isinstance(raw, list | tuple):
-        return [_plain(item) for item in raw]
-    if isinstance(raw, datetime):
-        return raw.isoformat()
-    return _text(raw)
-
-
-def _text(raw: object) -> str:
-    """How a person reads a decoded OPC UA value."""
-    if raw is None:
-        return ""
-    if isinstance(raw, ua.LocalizedText):
-        return raw.Text or ""
-    if isinstance(raw, ua.QualifiedName):
-        return f"{raw.NamespaceIndex}:{raw.Name}"
-    if isinstance(raw, ua.NodeId):
-        return raw.to_string()
-    if isinstance(raw, float):
-        return f"{raw:g}"
-    if isinstance(raw, list | tuple):
-        return "[" + ", ".join(_text(item) for item in raw) + "]"
-    return str(raw)
-
-
-def _aware(stamp: datetime | None) -> datetime | None:
-    if stamp is None:
-        return None
-    aware = stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)
-    return aware if aware >= _NO_TIMESTAMP_BEFORE else None
-
-
-def _fast_sample(
-    tag: str, value: ua.DataValue, future: datetime, stale: datetime | None
-) -> Sample | None:
-    """The common case (Good number with a plausible source time) quickly, else None.
-
-    Gives the same Sample as `to_sample` followed by `judged` (a test checks this); anything
-    unusual (a status other than Good, no source timestamp, a non-finite or non-scalar value,
-    a future or stale time) returns None and takes that slower, complete path.
-    """
-    status = value.StatusCode
-    if status is not None and status.value & _NOT_GOOD:
-        return None
-    variant = value.Value
-    if variant is None:
-        return None
-    raw = variant.Value
-    if type(raw) is not float and type(raw) is not int:  # numbers only: not bool, str, lists
-        return None
-    stamp = value.SourceTimestamp
-    if (
-        stamp is None
-        or stamp.tzinfo is not UTC
-        or not math.isfinite(raw)
-        or stamp < _NO_TIMESTAMP_BEFORE
-        or stamp > future
-        or (stale is not None and stamp < stale)
-    ):
-        return None
-    sample: Sample = _validate_sample(
-        {"tag": tag, "value": raw, "source_time": stamp, "quality": Quality.GOOD}
-    )
-    return sample
-
-
-def _reject_future(sample: Sample, received_at: datetime) -> Sample:
-    """History values are old by nature: only those stamped in the future are rejected."""
-    if sample.quality is not Quality.BAD and sample.source_time - received_at > FUTURE_TOLERANCE:
-        return sample.model_copy(update={"value": math.nan, "quality": Quality.BAD})
-    return sample
-
-
-def _check_data_type(limit: SetpointLimit, node_id: str, variant_type: ua.VariantType) -> None:
-    """Refuse a node whose data type is not the one the allow-list entry names (if it names one)."""
-    expected = getattr(limit, "data_type", None)  # the field policy.SetpointLimit will get
-    if expected and str(expected) != variant_type.name:
-        raise GuardrailViolation(
-            f"{node_id} holds {variant_type.name} values but the allow-list says {expected};"
-            " nothing was written. Check the node id and the policy"
-        )
-
-
-def _unit_names(info: ua.EUInformation) -> tuple[str, ...]:
-    names = []
-    if info.DisplayName is not None and info.DisplayName.Text:
-        names.append(info.DisplayName.Text)
-    if info.UnitId is not None and info.UnitId > 0:
-        code = "".join(chr((info.UnitId >> shift) & 0xFF) for shift in (16, 8, 0)).lstrip("\0")
-        names.append(code)
-    return tuple(names)
-
-
-def _first_certificate(der: bytes | None) -> bytes:
-    """The leading certificate of a (possibly chained) DER blob."""
-    if not der:
-        raise ConnectorError("the server's endpoint carries no certificate; it cannot be secured")
-    length = int.from_bytes(der[2:4], byteorder="big") + 4
-    return der[:length]
-
-
-def _der_key(key: Any) -> bytes:
-    data: bytes = key.private_bytes(
-        serialization.Encoding.DER,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    return data
-
-
-def _write_result(
-    node_id: str, before: float, written: float, read_back: float, *, already_applied: bool
-) -> WriteResult:
-    return WriteResult(
-        node_id=node_id,
-        before=before,
-        written=float(written),
-        read_back=read_back,
-        already_applied=already_applied,
-        at=datetime.now(UTC),
-    )
-
-
 def _read_value_id(node: ua.NodeId, attribute: AttributeIds) -> ua.ReadValueId:
     return ua.ReadValueId(NodeId=node, AttributeId=ua.UInt32(attribute))
-
-
-def _same(a: float, b: float) -> bool:
-    return math.isclose(a, b, rel_tol=0.0, abs_tol=SAME_VALUE_TOLERANCE)
 
 
 __all__ = ["LOCAL_SIMULATOR", "OpcUaConnector", "OpcUaSecurity", "QueuePolicy", "TagValue"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from asyncua import ua
 from asyncua.ua.status_codes import get_name_and_doc
@@ -14,6 +14,10 @@ from factory_agents.plant import Quality, Sample
 
 # OPC UA encodes "no timestamp" as 1601-01-01 (the FILETIME epoch); anything this early is absent.
 _NO_TIMESTAMP_BEFORE = datetime(1601, 1, 2, tzinfo=UTC)
+_NOT_GOOD = 0xC0000000
+_validate_sample = Sample.__pydantic_validator__.validate_python  # Sample(...) minus overhead
+FUTURE_TOLERANCE = timedelta(seconds=2)
+"""Source timestamps further ahead of this machine's clock are rejected (quality Bad)."""
 _NUMERIC_TYPES = frozenset(
     {
         ua.VariantType.Boolean,
@@ -73,10 +77,8 @@ def numeric_value(value: ua.DataValue) -> float | None:
 def source_time(value: ua.DataValue, received_at: datetime) -> datetime:
     """SourceTimestamp, else ServerTimestamp, else the time the answer arrived; always UTC."""
     for stamp in (value.SourceTimestamp, value.ServerTimestamp):
-        if stamp is None:
-            continue
-        aware = stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)
-        if aware >= _NO_TIMESTAMP_BEFORE:
+        aware = aware_time(stamp)
+        if aware is not None:
             return aware
     return received_at
 
@@ -90,3 +92,52 @@ def to_sample(tag: str, value: ua.DataValue, received_at: datetime) -> Sample:
     return Sample(
         tag=tag, value=number, source_time=source_time(value, received_at), quality=quality
     )
+
+
+def aware_time(stamp: datetime | None) -> datetime | None:
+    """A timestamp in UTC, or None when absent (OPC UA's 1601 epoch counts as absent)."""
+    if stamp is None:
+        return None
+    aware = stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)
+    return aware if aware >= _NO_TIMESTAMP_BEFORE else None
+
+
+def fast_sample(
+    tag: str, value: ua.DataValue, future: datetime, stale: datetime | None
+) -> Sample | None:
+    """The common case (Good number with a plausible source time) quickly, else None.
+
+    Gives the same Sample as `to_sample` followed by `judged` (a test checks this); anything
+    unusual (a status other than Good, no source timestamp, a non-finite or non-scalar value,
+    a future or stale time) returns None and takes that slower, complete path.
+    """
+    status = value.StatusCode
+    if status is not None and status.value & _NOT_GOOD:
+        return None
+    variant = value.Value
+    if variant is None:
+        return None
+    raw = variant.Value
+    if type(raw) is not float and type(raw) is not int:  # numbers only: not bool, str, lists
+        return None
+    stamp = value.SourceTimestamp
+    if (
+        stamp is None
+        or stamp.tzinfo is not UTC
+        or not math.isfinite(raw)
+        or stamp < _NO_TIMESTAMP_BEFORE
+        or stamp > future
+        or (stale is not None and stamp < stale)
+    ):
+        return None
+    sample: Sample = _validate_sample(
+        {"tag": tag, "value": raw, "source_time": stamp, "quality": Quality.GOOD}
+    )
+    return sample
+
+
+def reject_future(sample: Sample, received_at: datetime) -> Sample:
+    """History values are old by nature: only those stamped in the future are rejected."""
+    if sample.quality is not Quality.BAD and sample.source_time - received_at > FUTURE_TOLERANCE:
+        return sample.model_copy(update={"value": math.nan, "quality": Quality.BAD})
+    return sample

@@ -13,8 +13,7 @@ from asyncua.ua.status_codes import StatusCodes
 
 from connectors.opcua import OpcUaConnector
 from connectors.opcua.browse import access_words
-from connectors.opcua.connector import FUTURE_TOLERANCE, _fast_sample
-from connectors.opcua.samples import to_sample
+from connectors.opcua.samples import FUTURE_TOLERANCE, fast_sample, to_sample
 from connectors.simulator import PlantSimulator
 from factory_agents.errors import ConfigurationError
 from factory_agents.plant import Quality
@@ -179,7 +178,7 @@ def test_the_fast_path_gives_the_same_samples_as_the_complete_one(
     stale = now - timedelta(seconds=stale_after) if stale_after is not None else None
     for value in cases:
         complete = connector.judged(to_sample("t", value, now), now)
-        fast = _fast_sample("t", value, future, stale)
+        fast = fast_sample("t", value, future, stale)
         assert fast is None or fast == complete, value
         assert (fast or complete) == complete
-    assert _fast_sample("t", cases[0], future, stale) is not None  # the common case is fast
+    assert fast_sample("t", cases[0], future, stale) is not None  # the common case is fast

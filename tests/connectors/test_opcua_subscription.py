@@ -4,24 +4,36 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 
 from connectors.opcua import OpcUaConnector
 from connectors.opcua.subscription import QueuePolicy, TagSubscription, TagUpdate
-from connectors.simulator import PlantSimulator
+from connectors.simulator import PlantSimulator, SimulatorConfig
 from factory_agents import site
 from factory_agents.errors import ConnectorError
 from factory_agents.plant import Quality
+from tests.connectors.conftest import SPEED
 
 ENERGY = "ns=2;s=Line1.Capper.Energy"
 
 
 @pytest.fixture(scope="module")
-async def connector(shared_plant: PlantSimulator) -> AsyncIterator[OpcUaConnector]:
-    """A connector to the shared simulated plant."""
-    async with OpcUaConnector(shared_plant.endpoint) as opened:
+async def running_line(free_endpoint: Callable[[], str]) -> AsyncIterator[PlantSimulator]:
+    """A plant whose line never stops (production alone, no stops or breakdowns): these tests
+    count the values a running counter sends in fractions of a second."""
+    config = SimulatorConfig(
+        endpoint=free_endpoint(), speed=SPEED, seed=13, scenarios=("production",)
+    )
+    async with PlantSimulator(config) as plant:
+        yield plant
+
+
+@pytest.fixture(scope="module")
+async def connector(running_line: PlantSimulator) -> AsyncIterator[OpcUaConnector]:
+    """A connector to that plant."""
+    async with OpcUaConnector(running_line.endpoint) as opened:
         yield opened
 
 
@@ -50,9 +62,9 @@ async def test_subscribed_values_arrive_as_good_samples(connector: OpcUaConnecto
 
 
 async def test_bad_values_are_dropped_and_uncertain_ones_flagged(
-    shared_plant: PlantSimulator, connector: OpcUaConnector
+    running_line: PlantSimulator, connector: OpcUaConnector
 ) -> None:
-    plant = shared_plant
+    plant = running_line
     queue = QueuePolicy(sampling_interval=0.05, server_queue_size=5)
     async with await connector.subscribe(
         [ENERGY], queue=queue, publishing_interval=0.05
