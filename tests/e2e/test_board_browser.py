@@ -142,6 +142,8 @@ async def test_an_engineer_approves_on_the_board_and_sees_the_realized_saving(
                 within=30,
                 what=f"the Savings page's {expected}",
             )
+            # Its last section: the page has rendered whole, breakdown table included.
+            await browser.wait_for_text("Language-model cost", within=30, what="the whole page")
             await browser.screenshot(f"{browser.name}-savings")
 
             # 5. The plant: live tags from the simulator, KPIs from its MES.
