@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import random
 import socket
@@ -363,6 +364,13 @@ def fill(url: str, target_rows: int) -> Fill:
     return Fill(rows=counts, seconds=time.perf_counter() - started)
 
 
+BARE_MODE_WARNERS = (
+    "streamlit.runtime.caching.cache_data_api",
+    "streamlit.runtime.scriptrunner_utils.script_run_context",
+)
+"""Streamlit loggers that warn on every cache clear outside a script run (harmless here)."""
+
+
 def board_user(user_id: str, role: str) -> Any:
     """A signed-in board user with this role."""
     from dashboards.session import BoardUser
@@ -379,6 +387,8 @@ def render(url_path: str, user_id: str, role: str) -> float:
 
     from dashboards.session import ACTIVITY_KEY, USER_KEY, clock
 
+    for bare_mode_warner in BARE_MODE_WARNERS:  # clearing the cache outside a script run
+        logging.getLogger(bare_mode_warner).setLevel(logging.ERROR)
     st.cache_data.clear()
     app = AppTest.from_file(APP, default_timeout=120)
     app.session_state[USER_KEY] = board_user(user_id, role)
