@@ -3,6 +3,7 @@
 FactoryAgentsError
 ├── ConfigurationError      settings or policy files that cannot be used
 ├── DataQualityError        data too bad, uncertain or stale to act on
+│   └── MeasurementNotReady  too little in a verification window yet: measured over a longer one
 ├── ConnectorError          a plant system could not be reached or answered badly
 │   ├── WriteRejected        the device refused a write (Bad status): final
 │   └── WriteVerificationError   a write did not read back as written
@@ -32,6 +33,10 @@ class ConfigurationError(FactoryAgentsError):
 
 class DataQualityError(FactoryAgentsError):
     """Data too bad, uncertain or stale to act on."""
+
+
+class MeasurementNotReady(DataQualityError):
+    """A verification window holds too little to measure the saving yet; a longer one may."""
 
 
 class ConnectorError(FactoryAgentsError):

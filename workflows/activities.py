@@ -26,6 +26,7 @@ from factory_agents.autonomy import AutonomyRules
 from factory_agents.errors import (
     DataQualityError,
     GuardrailViolation,
+    MeasurementNotReady,
     PlatformStopped,
     ProposalError,
     ProposalNotPending,
@@ -322,7 +323,11 @@ class PlantActivities:
         records = await self.mes.fetch(needs.mes, start, end) if needs.mes else MesData()
         data = AgentInput(now=end, history=history, mes=records)
         window = VerificationWindow(before=inp.before, after=inp.after, data=data)
-        realized = agent.measure(view.proposal, window)
+        try:
+            realized = agent.measure(view.proposal, window)
+        except MeasurementNotReady as err:  # the same window would say the same: not retried
+            PLATFORM.verification_failed("measure", "MeasurementNotReady")
+            raise _final(err) from err
         await asyncio.to_thread(
             self.ledger.record_realized, inp.proposal_id, realized, baseline=view.proposal.baseline
         )

@@ -20,6 +20,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from factory_agents.agent import PlantReading
     from factory_agents.errors import FactoryAgentsError, GuardrailViolation
     from factory_agents.identity import SignedDecision, authorize_decision, worker_key
     from factory_agents.ledger.views import AutonomyLevel, ProposalStatus, Signature
@@ -52,6 +53,10 @@ NEVER_RETRY = [
 ]
 RETRY = RetryPolicy(maximum_attempts=5, non_retryable_error_types=NEVER_RETRY)
 NOTIFY_RETRY = RetryPolicy(maximum_attempts=3)
+MAX_EXTENSIONS = 2
+"""A saving not measurable yet is measured again over a window this many times longer, at most."""
+MEASURE_LONGER = "measure-longer-when-not-ready"
+"""Patch id: histories recorded before measurements were extended replay as they ran."""
 
 
 @workflow.defn
@@ -201,37 +206,61 @@ class ProposalWorkflow:
         return max(window, inp.ticket.measure_until - workflow.now())
 
     async def _verify(self, inp: ProposalInput, window: timedelta) -> ProposalResult:
-        """Read the counters across the verification window and record the realized saving."""
-        counters = CountersInput(tags=inp.ticket.counters)
-        before = await workflow.execute_activity_method(
-            PlantActivities.read_counters,
-            counters,
-            start_to_close_timeout=PLANT_CALL,
-            retry_policy=RETRY,
-        )
+        """Read the counters across the verification window and record the realized saving; if
+        the window held too little to measure yet, measure over a longer one (bounded)."""
+        before = await self._read_counters(inp)
         await workflow.sleep(window)
-        after = await workflow.execute_activity_method(
-            PlantActivities.read_counters,
-            counters,
-            start_to_close_timeout=PLANT_CALL,
-            retry_policy=RETRY,
-        )
-        measured = await workflow.execute_activity_method(
-            PlantActivities.measure_saving,
-            MeasureInput(
-                proposal_id=inp.ticket.proposal_id,
-                agent=inp.ticket.agent,
-                before=before,
-                after=after,
-            ),
-            start_to_close_timeout=LEDGER_CALL,
-            retry_policy=RETRY,
-        )
+        longer = timedelta(seconds=inp.verification_seconds)
+        for extension in range(MAX_EXTENSIONS + 1):
+            after = await self._read_counters(inp)
+            try:
+                measured = await workflow.execute_activity_method(
+                    PlantActivities.measure_saving,
+                    MeasureInput(
+                        proposal_id=inp.ticket.proposal_id,
+                        agent=inp.ticket.agent,
+                        before=before,
+                        after=after,
+                    ),
+                    start_to_close_timeout=LEDGER_CALL,
+                    retry_policy=RETRY,
+                )
+                break
+            except ActivityError as err:
+                if not self._measure_longer(err, extension):
+                    raise
+                workflow.logger.info(
+                    "saving of %s not measurable yet (%s); measuring %g s longer (%d of %d)",
+                    inp.ticket.proposal_id,
+                    _cause(err),
+                    longer.total_seconds(),
+                    extension + 1,
+                    MAX_EXTENSIONS,
+                )
+            await workflow.sleep(longer)
         self._status = ProposalStatus.VERIFIED
         return ProposalResult(
             proposal_id=inp.ticket.proposal_id,
             status=ProposalStatus.VERIFIED,
             realized_amount=measured.amount,
+        )
+
+    @staticmethod
+    def _measure_longer(err: ActivityError, extension: int) -> bool:
+        """Whether a failed measurement is tried again over a longer window."""
+        return (
+            _cause_type(err) == "MeasurementNotReady"
+            and extension < MAX_EXTENSIONS
+            and workflow.patched(MEASURE_LONGER)
+        )
+
+    async def _read_counters(self, inp: ProposalInput) -> PlantReading:
+        """The proposal's counters, read now."""
+        return await workflow.execute_activity_method(
+            PlantActivities.read_counters,
+            CountersInput(tags=inp.ticket.counters),
+            start_to_close_timeout=PLANT_CALL,
+            retry_policy=RETRY,
         )
 
     @workflow.update

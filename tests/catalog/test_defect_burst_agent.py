@@ -12,7 +12,7 @@ import pytest
 from factory_agents.actions import LotHold
 from factory_agents.agent import AgentInput, PlantReading, VerificationWindow
 from factory_agents.catalog.quality.defect_burst_agent import DefectBurstAgent, DefectBurstConfig
-from factory_agents.errors import DataQualityError
+from factory_agents.errors import MeasurementNotReady
 from factory_agents.evidence import BarChart
 from factory_agents.isa95 import Lot, LotStatus, MesData, QualityResult
 
@@ -131,5 +131,5 @@ def test_the_realized_saving_is_what_qa_found_less_what_sampling_catches(
     assert realized.units == 301
     missed = 1 - Decimal(str(CFG.detection_probability))
     assert realized.amount == (301 * missed * CFG.cost_per_escape).quantize(Decimal("0.01"))
-    with pytest.raises(DataQualityError, match="no re-inspection result yet"):
+    with pytest.raises(MeasurementNotReady, match="no re-inspection result yet"):
         agent.measure(proposal, window(found[:1]))

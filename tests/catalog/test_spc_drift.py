@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from factory_agents.agent import AgentInput, PlantReading, VerificationWindow
 from factory_agents.catalog.quality.spc_drift import SPEC, SpcDriftAgent, SpcDriftConfig
-from factory_agents.errors import DataQualityError
+from factory_agents.errors import MeasurementNotReady
 from factory_agents.plant import Quality
 
 from .conftest import NOW, fill_line, with_quality
@@ -122,7 +122,7 @@ def test_realized_saving_is_negative_when_things_got_worse(agent: SpcDriftAgent)
 def test_a_window_without_enough_good_samples_is_not_measured(agent: SpcDriftAgent) -> None:
     p = agent.analyze(fill_line(shift=2.0)).proposals[0]
     window = window_after(agent, shift=0.0, good=600, scrap=0, minutes=0.01)
-    with pytest.raises(DataQualityError, match="not measured"):
+    with pytest.raises(MeasurementNotReady, match="saving needs 50"):
         agent.measure(p, window)
 
 

@@ -14,7 +14,7 @@ from connectors.opcua.connector import OpcUaConnector
 from connectors.simulator.config import SimulatorConfig
 from connectors.simulator.server import PlantSimulator
 from factory_agents.actions import Action, Advice, LotHold, MaintenanceWorkOrder
-from factory_agents.agent import SetpointChange
+from factory_agents.agent import PlantReading, SetpointChange
 from factory_agents.isa95 import LotStatus
 from factory_agents.ledger import Ledger
 from factory_agents.policy import ActionRule, Policy, SetpointLimit
@@ -24,7 +24,7 @@ from factory_agents.site import FILL_SETPOINT, default_agent_configs
 from tests.conftest import free_port
 from tests.factories import build_proposal
 from workflows.activities import PlantActivities
-from workflows.contracts import ExecuteInput
+from workflows.contracts import ExecuteInput, MeasureInput
 
 ONCE_AN_HOUR = Policy(
     setpoints=(
@@ -151,3 +151,23 @@ async def test_advice_is_acknowledged_without_writing(activities: PlantActivitie
     assert "nothing was written" in result.summary
     view = activities.ledger.get_proposal("p-adv")
     assert view is not None and view.status == "executed"
+
+
+async def test_a_window_too_short_to_measure_fails_once_and_says_so(
+    activities: PlantActivities,
+) -> None:
+    change = proposed(activities, 500.0, 499.0)  # an spc_drift proposal: it needs 50 samples
+    now = datetime.now(UTC)
+    tags = {"ns=2;s=Line1.GoodCount": 10.0, "ns=2;s=Line1.ScrapCount": 0.0}
+    window = MeasureInput(
+        proposal_id=change.proposal_id,
+        agent="spc_drift",
+        before=PlantReading(values=tags, at=now - timedelta(milliseconds=10)),
+        after=PlantReading(values=tags, at=now),
+    )
+    with pytest.raises(ApplicationError, match="the realized saving needs 50") as refused:
+        await activities.measure_saving(window)
+    assert refused.value.type == "MeasurementNotReady", "the workflow measures it over longer"
+    assert refused.value.non_retryable, "the same window would say the same"
+    view = activities.ledger.get_proposal(change.proposal_id)
+    assert view is not None and view.realized_amount is None

@@ -21,7 +21,7 @@ from factory_agents.actions import LoadShift
 from factory_agents.agent import Proposal, RealizedSaving, VerificationWindow
 from factory_agents.catalog.energy import metering
 from factory_agents.catalog.energy.tariff import SlotGrid, TimeOfUseTariff
-from factory_agents.errors import DataQualityError
+from factory_agents.errors import DataQualityError, MeasurementNotReady
 from factory_agents.plant import Sample
 
 CENTS = Decimal("0.01")
@@ -46,7 +46,7 @@ def measure_load_shift(
     first = min(s.start for p in action.plans for s in p.slots)
     last = max(s.end for p in action.plans for s in p.slots)
     if end < last:
-        raise DataQualityError(
+        raise MeasurementNotReady(
             f"the verification window ended at {end:%H:%M:%S} UTC, before the plan's last slot"
             f" ends at {last:%H:%M:%S} UTC: the loads' runs are measured once every load's window"
             f" has closed, {(last - start).total_seconds():.0f} s after acting; give this"

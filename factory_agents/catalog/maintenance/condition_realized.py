@@ -29,7 +29,7 @@ from factory_agents.actions import MaintenanceWorkOrder
 from factory_agents.agent import Proposal, RealizedSaving, VerificationWindow
 from factory_agents.catalog.maintenance.condition_config import ConditionConfig
 from factory_agents.catalog.maintenance.condition_data import feature_windows, stop_hours
-from factory_agents.errors import DataQualityError
+from factory_agents.errors import DataQualityError, MeasurementNotReady
 from factory_agents.isa95 import DowntimeEvent
 
 CENTS = Decimal("0.01")
@@ -58,7 +58,7 @@ def realized_saving(
     start, end = window.before.at, window.after.at
     if end < predicted:
         needed = (predicted - start).total_seconds()
-        raise DataQualityError(
+        raise MeasurementNotReady(
             f"the verification window ends at {end:%H:%M:%S} UTC, before the failure"
             f" predicted for {predicted:%H:%M:%S} UTC: whether the order avoided it cannot be"
             f" measured yet. Verify at least {needed:.0f} s after acting"

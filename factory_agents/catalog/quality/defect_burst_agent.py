@@ -40,7 +40,7 @@ from factory_agents.catalog.quality.defect_burst import (
     ProducedLot,
     detect_defect_burst,
 )
-from factory_agents.errors import DataQualityError
+from factory_agents.errors import DataQualityError, MeasurementNotReady
 from factory_agents.evidence import Bar, BarChart
 from factory_agents.isa95 import Lot, LotStatus, MesData
 from factory_agents.site import LABEL_CHARACTERISTIC, LABEL_REINSPECTION, LINE
@@ -130,7 +130,7 @@ class DefectBurstAgent:
         ]
         missing = sorted(set(action.lot_ids) - {r.lot_id for r in found if r.lot_id})
         if missing:
-            raise DataQualityError(
+            raise MeasurementNotReady(
                 f"lots {', '.join(missing)} have no re-inspection result yet; the realized saving"
                 " is measured once QA has re-inspected every held lot"
             )

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from factory_agents.agent import Proposal, RealizedSaving, VerificationWindow
-from factory_agents.errors import DataQualityError
+from factory_agents.errors import MeasurementNotReady
 from factory_agents.plant import Sample
 from factory_agents.screening import screen
 
@@ -48,9 +48,9 @@ def realized_out_of_spec_saving(
         if start <= s.source_time <= end
     ]
     if len(measured) < c.min_samples:
-        raise DataQualityError(
-            f"only {len(measured)} good {c.name} samples in the verification window (need"
-            f" {c.min_samples}); the realized saving is not measured"
+        raise MeasurementNotReady(
+            f"only {len(measured)} good {c.name} samples in the verification window; measuring"
+            f" the realized saving needs {c.min_samples}"
         )
     ratio_after = out_of_spec_ratio(measured, c.lsl, c.usl)
     units = round(

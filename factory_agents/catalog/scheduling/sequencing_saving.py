@@ -15,7 +15,7 @@ from factory_agents.actions import DispatchList
 from factory_agents.agent import Proposal, RealizedSaving, VerificationWindow
 from factory_agents.catalog.scheduling.jobshop import Objective
 from factory_agents.catalog.scheduling.sequencing_config import SequencingConfig
-from factory_agents.errors import DataQualityError
+from factory_agents.errors import DataQualityError, MeasurementNotReady
 
 CENTS = Decimal("0.01")
 METRICS: dict[Objective, str] = {
@@ -96,7 +96,7 @@ def _completions(window: VerificationWindow, last: dict[str, str]) -> dict[str, 
             done[order] = max(done.get(order, count.end), count.end)
     missing = sorted(set(last) - set(done))
     if missing:
-        raise DataQualityError(
+        raise MeasurementNotReady(
             f"order(s) {', '.join(missing)} have not completed their last operation in the MES"
             " yet; the realized saving is measured once every order of the list has completed"
         )

@@ -29,7 +29,7 @@ from factory_agents.catalog.energy.tariff_config import (
     TariffBandConfig,
     TariffConfig,
 )
-from factory_agents.errors import DataQualityError
+from factory_agents.errors import MeasurementNotReady
 from factory_agents.evidence import TrendChart
 from factory_agents.plant import Quality, Sample
 
@@ -292,7 +292,7 @@ def test_a_window_ending_before_the_plan_does_is_not_measured() -> None:
     cfg = config()
     proposal = proposal_of(cfg, plant(cfg, {AIR: (2.0, at(2), at(5))}))
     short = window_for(cfg, proposal, planned_runs(proposal), end=at(3, 30))
-    with pytest.raises(DataQualityError, match=r"at least that long") as err:
+    with pytest.raises(MeasurementNotReady, match=r"at least that long") as err:
         LoadShiftAgent(cfg).measure(proposal, short)
     assert "270 s after acting" in str(err.value)  # 12:05 - 12:00:30
     # so the proposal asks the platform to measure it until just after its last slot

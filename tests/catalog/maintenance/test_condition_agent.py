@@ -16,7 +16,7 @@ from factory_agents.catalog.maintenance.anomaly import in_control_run_length
 from factory_agents.catalog.maintenance.condition_agent import SPEC, ConditionMonitoringAgent
 from factory_agents.catalog.maintenance.condition_config import ConditionConfig
 from factory_agents.catalog.maintenance.saving import planned_work_saving
-from factory_agents.errors import DataQualityError
+from factory_agents.errors import MeasurementNotReady
 from factory_agents.evidence import TrendChart
 from factory_agents.isa95 import DowntimeEvent, MesData
 from factory_agents.plant import Quality, Sample
@@ -340,7 +340,7 @@ def test_a_window_that_ends_before_the_predicted_failure_is_not_measured(
     proposal = proposal_for(agent)
     needed = proposal.estimated_saving.inputs["predicted_failure_in_seconds"]
     window = window_after(proposal, seconds=needed - 60, downtime=(job_stop(proposal),))
-    with pytest.raises(DataQualityError, match=rf"at least {needed:.0f} s after acting"):
+    with pytest.raises(MeasurementNotReady, match=rf"at least {needed:.0f} s after acting"):
         agent.measure(proposal, window)
     # so the proposal asks to be measured until the MES has confirmed the job or the failure
     assert proposal.measure_until is not None

@@ -20,7 +20,7 @@ from factory_agents.actions import DispatchList
 from factory_agents.agent import AgentInput, PlantReading, Proposal, VerificationWindow
 from factory_agents.catalog.scheduling.sequencing_agent import SPEC, SequencingAgent
 from factory_agents.catalog.scheduling.sequencing_config import SequencingConfig
-from factory_agents.errors import DataQualityError
+from factory_agents.errors import MeasurementNotReady
 from factory_agents.evidence import GanttChart
 from factory_agents.isa95 import Equipment, MesData, Operation, ProductionCount, WorkOrder
 
@@ -240,7 +240,7 @@ def test_measure_prices_the_actual_tardiness_against_the_modelled_baseline() -> 
 def test_measure_waits_for_every_order_to_complete() -> None:
     proposal = propose()
     counts = completed(proposal, {"WO-1": 75, "WO-2": 22, "WO-3": 31}, 20)
-    with pytest.raises(DataQualityError, match="WO-4"):
+    with pytest.raises(MeasurementNotReady, match="WO-4"):
         SequencingAgent(CONFIG).measure(proposal, window(proposal, counts))
 
 
