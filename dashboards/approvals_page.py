@@ -19,6 +19,9 @@ from factory_agents.ledger import ProposalView
 USER_KEY = "decision_user"
 PASSWORD_KEY = "decision_password"
 FEEDBACK_KEY = "decision_feedback"
+PAGE_KEY = "queue_page"
+PAGE_SIZE = 5
+"""Proposals shown in full (evidence, explanation, decision form) at once; the rest are listed."""
 NOTHING_PENDING = (
     "No proposal is waiting for a decision. When an agent proposes an action that policy "
     "wants a person to approve, it appears here with its evidence and estimated saving, "
@@ -181,6 +184,44 @@ def decision_table(entries: list[data.DecisionEntry]) -> pd.DataFrame:
     )
 
 
+def queue_table(pending: list[ProposalView], now: datetime) -> pd.DataFrame:
+    """Every waiting proposal in one line each, in queue order."""
+    return pd.DataFrame(
+        {
+            "#": range(1, len(pending) + 1),
+            "Proposal": [v.title for v in pending],
+            "Agent": [v.agent for v in pending],
+            "Line": [v.line for v in pending],
+            "Estimated saving": [money(v.estimated_amount, v.currency) for v in pending],
+            "Time left": [time_left(v.expires_at - now) for v in pending],
+        }
+    )
+
+
+def queue_page(pending: list[ProposalView], now: datetime) -> list[ProposalView]:
+    """The proposals to show in full: all of a short queue; of a long one, the page chosen
+    below a one-line-each list of the whole queue (so the page stays fast however long it is)."""
+    if len(pending) <= PAGE_SIZE:
+        return pending
+    st.dataframe(queue_table(pending, now), hide_index=True, width="stretch")
+    pages = -(-len(pending) // PAGE_SIZE)
+    if int(st.session_state.get(PAGE_KEY, 1)) > pages:  # the queue shrank since it was chosen
+        st.session_state[PAGE_KEY] = pages
+    page = int(
+        st.number_input(
+            f"Page (of {pages}, {PAGE_SIZE} proposals each)",
+            min_value=1,
+            max_value=pages,
+            step=1,
+            key=PAGE_KEY,
+        )
+    )
+    first = (page - 1) * PAGE_SIZE
+    shown = pending[first : first + PAGE_SIZE]
+    st.caption(f"Showing {first + 1}–{first + len(shown)} of {len(pending)} in full.")
+    return shown
+
+
 @st.fragment(run_every=data.REFRESH_SECONDS)
 def live_queue() -> None:
     """The approval queue and the decision history, refreshed from the ledger every few seconds."""
@@ -198,7 +239,7 @@ def live_queue() -> None:
     if not pending:
         st.info(NOTHING_PENDING)
     now = datetime.now(UTC)
-    for view in pending:
+    for view in queue_page(pending, now):
         show_proposal(view, now)
     st.header("Recent decisions")
     if history:

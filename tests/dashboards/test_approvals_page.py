@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any, Literal
 
 import pytest
 
 import dashboards.actions
+from dashboards.approvals_page import PAGE_KEY, PAGE_SIZE
+from dashboards.data import forget_cached_queries
 from factory_agents.errors import FactoryAgentsError, ProposalNotPending
 from factory_agents.ledger import Ledger
 from factory_agents.settings import Settings
@@ -17,7 +20,7 @@ from tests.factories import build_proposal
 from tests.identity.helpers import FakeClock
 from workflows.client import DecisionOutcome
 
-from .board import chart_frames, chart_spec, charts, open_approvals
+from .board import chart_frames, chart_spec, charts, checked, open_approvals
 from .conftest import BOARD_USER, PASSWORD, PENDING_ORDER, SEEDS
 
 
@@ -289,3 +292,51 @@ def test_a_decision_pressed_after_15_idle_minutes_is_not_delivered(
 
     assert decide.calls == [], "nothing is signed for a locked session"
     assert "decision_password" not in app.session_state
+
+
+def long_queue(url: str, count: int) -> list[str]:
+    """`count` pending proposals with savings 100, 99, ...: their ids in queue order."""
+    now = datetime.now(UTC)
+    ids = [f"p-long-{n:02d}" for n in range(count)]
+    with Ledger.open(url) as ledger:
+        for n, pid in enumerate(ids):
+            proposal = build_proposal(
+                pid, created_at=now, line="line1", amount=Decimal(100 - n), title=f"Queue {n:02d}"
+            )
+            ledger.record_proposal(proposal, run_id=None, expires_at=now + timedelta(minutes=30))
+    return ids
+
+
+def test_a_long_queue_is_listed_whole_and_shown_in_full_a_page_at_a_time(
+    ledger_url: str,
+) -> None:
+    long_queue(ledger_url, 12)
+
+    app = open_approvals()
+
+    assert app.header[0].value == "Waiting for a decision (12)"
+    overview = app.dataframe[0]  # above the proposals shown in full
+    assert list(overview.value["Proposal"]) == [f"Queue {n:02d}" for n in range(12)]
+    assert list(overview.value["Estimated saving"])[:2] == ["100.00 EUR", "99.00 EUR"]
+    assert [s.value for s in app.subheader] == [f"Queue {n:02d}" for n in range(PAGE_SIZE)]
+    assert len(charts(app)) == PAGE_SIZE, "only the page's evidence is drawn"
+
+    checked(app.number_input(key=PAGE_KEY).set_value(3).run())
+    assert [s.value for s in app.subheader] == ["Queue 10", "Queue 11"]
+    assert "Showing 11–12 of 12 in full." in [c.value for c in app.caption]
+
+
+def test_the_page_chosen_follows_a_queue_that_shrank(ledger_url: str) -> None:
+    ids = long_queue(ledger_url, 12)
+    app = open_approvals()
+    checked(app.number_input(key=PAGE_KEY).set_value(3).run())
+
+    with Ledger.open(ledger_url) as ledger:
+        for pid in ids[:5]:
+            ledger.set_status(pid, "expired", actor="platform", detail="test")
+    forget_cached_queries()  # as a decision made on the page does
+    checked(app.run())
+
+    assert app.header[0].value == "Waiting for a decision (7)"
+    assert app.number_input(key=PAGE_KEY).value == 2
+    assert [s.value for s in app.subheader] == ["Queue 10", "Queue 11"]
