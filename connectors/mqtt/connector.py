@@ -21,17 +21,14 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from connectors.base import WriteResult, same_setpoint, write_result
-from connectors.mqtt.payload import (
+from connectors.mqtt.datatypes import (
     DataType,
-    Metric,
-    Payload,
     datatype_name,
-    decode,
-    encode,
     is_numeric_setpoint,
     number_of,
     stored_as,
 )
+from connectors.mqtt.payload import Metric, Payload, decode, encode
 from connectors.mqtt.state import REBIRTH, HostState, MetricState
 from connectors.mqtt.topics import (
     NAMESPACE,

@@ -24,7 +24,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from connectors.mqtt.payload import Metric, MetricValue, Payload, as_type, number_of
+from connectors.mqtt.datatypes import MetricValue, as_type, number_of
+from connectors.mqtt.payload import Metric, Payload
 from connectors.mqtt.topics import MessageType, TagAddress, Topic, tag_of
 from factory_agents.errors import DataQualityError
 from factory_agents.plant import Quality, Sample

@@ -20,15 +20,8 @@ from typing import Any
 from paho.mqtt.client import Client, MQTTMessage
 from paho.mqtt.enums import CallbackAPIVersion
 
-from connectors.mqtt.payload import (
-    DataType,
-    Metric,
-    MetricValue,
-    Payload,
-    PropertyValue,
-    decode,
-    encode,
-)
+from connectors.mqtt.datatypes import DataType, MetricValue, PropertyValue
+from connectors.mqtt.payload import Metric, Payload, decode, encode
 from connectors.mqtt.topics import MessageType, Topic, parse_topic
 
 BROKER_HOST, BROKER_PORT = "127.0.0.1", 1883

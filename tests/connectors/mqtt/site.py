@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from connectors.mqtt.payload import DataType
+from connectors.mqtt.datatypes import DataType
 from factory_agents.policy import Policy, SetpointLimit
 from tests.connectors.mqtt.edge_node import SimMetric
 

@@ -14,7 +14,7 @@ import pytest
 
 from connectors.base import TagSource, TagWriter
 from connectors.mqtt import SparkplugConnector
-from connectors.mqtt.payload import DataType
+from connectors.mqtt.datatypes import DataType
 from connectors.mqtt.topics import MessageType
 from factory_agents.agent import SetpointChange
 from factory_agents.errors import (

@@ -7,16 +7,8 @@ import struct
 
 import pytest
 
-from connectors.mqtt.payload import (
-    DataType,
-    Metric,
-    Payload,
-    as_type,
-    decode,
-    encode,
-    number_of,
-    stored_as,
-)
+from connectors.mqtt.datatypes import DataType, as_type, number_of, stored_as
+from connectors.mqtt.payload import Metric, Payload, decode, encode
 from factory_agents.errors import ConnectorError
 from tests.connectors.mqtt.reference_proto import ReferencePayload
 

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from connectors.mqtt.payload import DataType, Metric, Payload
+from connectors.mqtt.datatypes import DataType
+from connectors.mqtt.payload import Metric, Payload
 from connectors.mqtt.state import HostState, quality_of_code
 from connectors.mqtt.topics import MessageType, TagAddress, Topic
 from factory_agents.errors import DataQualityError
