@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
@@ -315,14 +316,8 @@ def validity_problem(certificate: x509.Certificate, now: datetime | None = None)
     return None
 
 
-def check_own_certificate(certificate: x509.Certificate, path: Path) -> str:
-    """Refuse an expired or URI-less own certificate; return its application URI."""
-    problem = validity_problem(certificate)
-    if problem is not None:
-        raise ConfigurationError(
-            f"the client certificate {path} {problem}; servers refuse it. Create a new one with"
-            " `factory-agents opcua certs create` and have it trusted by the server"
-        )
+def application_uri_required(certificate: x509.Certificate, path: Path) -> str:
+    """The own certificate's application URI; ConfigurationError when it has none."""
     uri = application_uri_of(certificate)
     if uri is None:
         raise ConfigurationError(
@@ -333,8 +328,10 @@ def check_own_certificate(certificate: x509.Certificate, path: Path) -> str:
     return uri
 
 
-def check_key_matches(certificate: x509.Certificate, key: PrivateKeyTypes, path: Path) -> None:
-    """Refuse a private key that does not belong to the certificate."""
+def check_key_matches(
+    certificate: x509.Certificate, key: PrivateKeyTypes, path: Path
+) -> rsa.RSAPrivateKey:
+    """The key, refused unless it is the RSA key that belongs to the certificate."""
     if not isinstance(key, rsa.RSAPrivateKey):
         raise ConfigurationError(
             f"the private key {path} is not an RSA key; OPC UA's RSA policies need one"
@@ -344,6 +341,42 @@ def check_key_matches(certificate: x509.Certificate, key: PrivateKeyTypes, path:
             f"the private key {path} does not belong to the certificate {describe(certificate)};"
             " give the key created together with that certificate"
         )
+    return key
+
+
+@dataclass(frozen=True)
+class KeyPair:
+    """A certificate valid now and the private key created with it."""
+
+    certificate: x509.Certificate
+    key: rsa.RSAPrivateKey
+
+    @property
+    def certificate_der(self) -> bytes:
+        """The certificate as DER, as asyncua takes it."""
+        return self.certificate.public_bytes(serialization.Encoding.DER)
+
+    @property
+    def key_der(self) -> bytes:
+        """The private key as unencrypted PKCS#8 DER, as asyncua takes it."""
+        return self.key.private_bytes(
+            serialization.Encoding.DER,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+
+
+def load_key_pair(
+    certificate: Path, key: Path, *, whose: str, renew: str, password: SecretStr | None = None
+) -> KeyPair:
+    """`whose` certificate and key (client, user, simulator); ConfigurationError if either cannot
+    be read, the certificate is not valid now (the message ends with `renew`), or they differ."""
+    loaded = load_certificate(certificate, f"{whose} certificate")
+    problem = validity_problem(loaded)
+    if problem is not None:
+        raise ConfigurationError(f"the {whose} certificate {certificate} {problem}; {renew}")
+    private = load_private_key(key, password, f"{whose} private key")
+    return KeyPair(loaded, check_key_matches(loaded, private, key))
 
 
 class TrustFolder:

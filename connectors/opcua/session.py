@@ -5,27 +5,22 @@ from __future__ import annotations
 
 import logging
 from ipaddress import ip_address
-from typing import Any
 from urllib.parse import urlparse
 
 from asyncua import ua
 from asyncua.client.client import Client
 from asyncua.ua.uaerrors import UaError, UaStatusCodeError
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 
 from connectors.opcua.samples import status_name
 from connectors.opcua.security import (
     OpcUaSecurity,
     PeerCertificateCheck,
     TrustFolder,
-    check_key_matches,
-    check_own_certificate,
+    application_uri_required,
     choose_endpoint,
-    load_certificate,
-    load_private_key,
+    load_key_pair,
     sends_password_in_clear,
-    validity_problem,
 )
 from factory_agents.errors import ConfigurationError, ConnectorError
 
@@ -57,12 +52,15 @@ async def configure_security(
     check: PeerCertificateCheck | None = None
     if security.policy != "None":
         assert security.certificate and security.private_key and security.trust_folder
-        certificate = load_certificate(security.certificate, "client certificate")
-        client.application_uri = check_own_certificate(certificate, security.certificate)
-        key = load_private_key(
-            security.private_key, security.private_key_password, "client private key"
+        own = load_key_pair(
+            security.certificate,
+            security.private_key,
+            whose="client",
+            renew="servers refuse it. Create a new one with `factory-agents opcua certs create`"
+            " and have it trusted by the server",
+            password=security.private_key_password,
         )
-        check_key_matches(certificate, key, security.private_key)
+        client.application_uri = application_uri_required(own.certificate, security.certificate)
         check = PeerCertificateCheck(TrustFolder(security.trust_folder), peer="server")
         server_der = _first_certificate(endpoint.ServerCertificate)
         try:
@@ -79,8 +77,8 @@ async def configure_security(
         client.certificate_validator = check
         await client.set_security(
             security.policy_class,
-            certificate=certificate.public_bytes(serialization.Encoding.DER),
-            private_key=_der_key(key),
+            certificate=own.certificate_der,
+            private_key=own.key_der,
             server_certificate=server_der,
             mode=security.message_mode,
         )
@@ -95,16 +93,14 @@ async def configure_security(
         client.set_password(security.password.get_secret_value())
     elif security.identity == "certificate":
         assert security.user_certificate and security.user_private_key
-        user_certificate = load_certificate(security.user_certificate, "user certificate")
-        problem = validity_problem(user_certificate)
-        if problem is not None:
-            raise ConfigurationError(
-                f"the user certificate {security.user_certificate} {problem}; use a valid one"
-            )
-        user_key = load_private_key(security.user_private_key, None, "user private key")
-        check_key_matches(user_certificate, user_key, security.user_private_key)
-        client.user_certificate = user_certificate
-        client.user_private_key = user_key
+        user = load_key_pair(
+            security.user_certificate,
+            security.user_private_key,
+            whose="user",
+            renew="use a valid one",
+        )
+        client.user_certificate = user.certificate
+        client.user_private_key = user.key
     return check
 
 
@@ -131,13 +127,3 @@ def _first_certificate(der: bytes | None) -> bytes:
         raise ConnectorError("the server's endpoint carries no certificate; it cannot be secured")
     length = int.from_bytes(der[2:4], byteorder="big") + 4
     return der[:length]
-
-
-def _der_key(key: Any) -> bytes:
-    """A private key as unencrypted PKCS#8 DER, as asyncua takes it."""
-    data: bytes = key.private_bytes(
-        serialization.Encoding.DER,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    return data

@@ -34,10 +34,8 @@ from connectors.opcua.security import (
     PeerCertificateCheck,
     PolicyName,
     TrustFolder,
-    check_key_matches,
     load_certificate,
-    load_private_key,
-    validity_problem,
+    load_key_pair,
 )
 from factory_agents.errors import ConfigurationError
 
@@ -148,23 +146,11 @@ def _user_certificates(folder: Path | None) -> dict[bytes, str]:
 
 async def secure_server(server: Server, security: SimulatorSecurity) -> None:
     """Load the certificate and key, offer SignAndEncrypt only, check clients, log users in."""
-    certificate = load_certificate(security.certificate, "simulator certificate")
-    problem = validity_problem(certificate)
-    if problem is not None:
-        raise ConfigurationError(
-            f"the simulator certificate {security.certificate} {problem}; create a new one"
-        )
-    key = load_private_key(security.private_key, None, "simulator private key")
-    check_key_matches(certificate, key, security.private_key)
-    await server.load_certificate(
-        certificate.public_bytes(serialization.Encoding.DER), format="der"
+    own = load_key_pair(
+        security.certificate, security.private_key, whose="simulator", renew="create a new one"
     )
-    key_der = key.private_bytes(
-        serialization.Encoding.DER,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    await server.load_private_key(key_der, format="der")
+    await server.load_certificate(own.certificate_der, format="der")
+    await server.load_private_key(own.key_der, format="der")
     server.set_security_policy([_SIGN_AND_ENCRYPT[policy] for policy in security.policies])
     server.set_identity_tokens([ua.UserNameIdentityToken, ua.X509IdentityToken])
     users = SimulatorUserManager(security.users, _user_certificates(security.user_certificates))

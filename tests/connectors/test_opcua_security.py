@@ -15,6 +15,7 @@ from asyncua.common.utils import ServiceError
 from asyncua.crypto import security_policies
 from asyncua.ua.uaerrors import UaStatusCodeError
 from cryptography import x509
+from cryptography.hazmat.primitives.serialization import load_der_private_key
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from connectors.opcua import OpcUaConnector
@@ -25,6 +26,7 @@ from connectors.opcua.security import (
     PeerCertificateCheck,
     TrustFolder,
     load_certificate,
+    load_key_pair,
     thumbprint,
 )
 from connectors.simulator import PlantSimulator
@@ -289,3 +291,21 @@ def test_a_secured_simulator_needs_hashed_passwords_and_users(pki: Pki) -> None:
         SimulatorSecurity(**base, users={"operator": "plain-text"})
     with pytest.raises(ValueError, match="Basic256Sha256"):
         SimulatorSecurity(**base, users={"a": hash_password("b")}, policies=("None",))
+
+
+def test_a_key_pair_is_loaded_checked_and_handed_over_as_der(pki: Pki) -> None:
+    pair = load_key_pair(
+        pki.engineer.certificate, pki.engineer.private_key, whose="user", renew="use a valid one"
+    )
+    assert x509.load_der_x509_certificate(pair.certificate_der) == pair.certificate
+    assert load_der_private_key(pair.key_der, None).public_key().public_numbers() == (
+        pair.certificate.public_key().public_numbers()  # type: ignore[union-attr]
+    )
+    with pytest.raises(ConfigurationError, match=r"user certificate .* expired on .*valid one$"):
+        load_key_pair(
+            pki.expired.certificate, pki.expired.private_key, whose="user", renew="use a valid one"
+        )
+    with pytest.raises(ConfigurationError, match="does not belong to the certificate"):
+        load_key_pair(
+            pki.engineer.certificate, pki.stranger.private_key, whose="simulator", renew="-"
+        )
