@@ -12,6 +12,7 @@ FactoryAgentsError
 │   ├── ProposalNotFound
 │   └── ProposalNotPending  already decided, expired or executed
 ├── LedgerError             the ledger or its audit trail refused a write
+│   └── SubjectOpen          another proposal is still open on the same subject
 ├── AuthenticationError     who is asking could not be established: wrong user id or password,
 │                           locked out, or a signed decision that does not verify or is too old
 ├── AuthorizationError      who is asking is known but may not do this: role, area, four eyes
@@ -69,6 +70,15 @@ class ProposalNotPending(ProposalError):
 
 class LedgerError(FactoryAgentsError):
     """The ledger or its audit trail refused a write."""
+
+
+class SubjectOpen(LedgerError):
+    """A proposal was not recorded: another one is still open on its subject."""
+
+    def __init__(self, subject: str, open_id: str) -> None:
+        super().__init__(f"{open_id} is still open on {subject}")
+        self.subject = subject
+        self.open_id = open_id
 
 
 class AuthenticationError(FactoryAgentsError):

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from factory_agents.agent import Proposal
-from factory_agents.errors import GuardrailViolation
+from factory_agents.errors import GuardrailViolation, SubjectOpen
 from factory_agents.ledger.repository import Ledger
 from factory_agents.ledger.views import AutonomyLevel
 from factory_agents.policy import Policy
@@ -98,9 +98,16 @@ class Admission:
             )
         autonomy = self.ledger.autonomy(proposal.agent)
         expires = proposal.created_at + timedelta(seconds=self.settings.proposal_ttl_seconds)
-        recorded_now = self.ledger.record_proposal(
-            proposal, run_id=run_id, expires_at=expires, shadow=autonomy == AutonomyLevel.SHADOW
-        )
+        try:
+            recorded_now = self.ledger.record_proposal(
+                proposal,
+                run_id=run_id,
+                expires_at=expires,
+                shadow=autonomy == AutonomyLevel.SHADOW,
+                exclusive_subject=True,
+            )
+        except SubjectOpen as err:  # recorded by another worker since the check above
+            return Withheld("open_proposal_on_subject", str(err))
         if not recorded_now:
             return Withheld("already_proposed", f"{proposal.proposal_id} was proposed already")
         recorded = self.ledger.get_proposal(proposal.proposal_id)

@@ -44,9 +44,7 @@ def append_event(
         raise LedgerError(f"audit time {at.isoformat()} is naive; pass a timezone-aware UTC time")
     clean = _json_safe(details)
     when = at.astimezone(UTC)
-    if session.get_bind().dialect.name == "postgresql":
-        # Writers queue here instead of racing; UNIQUE(prev_hash) still guards the chain.
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _POSTGRES_LOCK})
+    serialize_writers(session)
     tail = session.execute(
         select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
     ).first()
@@ -66,6 +64,16 @@ def append_event(
     session.add(event)
     session.flush()
     return event
+
+
+def serialize_writers(session: Session) -> None:
+    """Queue this write transaction behind the ledger's other writers until it ends.
+
+    On PostgreSQL a transaction-level advisory lock (UNIQUE(prev_hash) still guards the audit
+    chain); SQLite write transactions already begin IMMEDIATE, one at a time.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _POSTGRES_LOCK})
 
 
 def event_hash(

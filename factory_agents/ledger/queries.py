@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, aliased
 from factory_agents.agent import Proposal
 from factory_agents.ledger.models import ActionRow, AuditEvent, DecisionRow, ProposalRow, SavingRow
 from factory_agents.ledger.views import (
+    OPEN_STATUSES,
     ActionView,
     AgentTotals,
     AuditEntry,
@@ -251,3 +252,14 @@ def audit_entries(session: Session, *, subject: str | None, limit: int) -> list[
         )
         for event in session.scalars(stmt)
     ]
+
+
+def open_proposal_on(session: Session, subject: str) -> str | None:
+    """The newest proposal on `subject` still in flight (pending, approved or executed)."""
+    stmt = (
+        select(ProposalRow.id)
+        .where(ProposalRow.subject == subject, ProposalRow.status.in_(OPEN_STATUSES))
+        .order_by(ProposalRow.created_at.desc())
+        .limit(1)
+    )
+    return session.scalar(stmt)

@@ -23,7 +23,6 @@ from factory_agents.ledger.export import ExportedReport, SignOff
 from factory_agents.ledger.models import ActionRow, AuditEvent, ProposalRow
 from factory_agents.ledger.session import create_ledger_engine, migrate, write_bind
 from factory_agents.ledger.views import (
-    OPEN_STATUSES,
     ActionView,
     AgentSwitchView,
     AgentTotals,
@@ -122,12 +121,21 @@ class Ledger:
         run_id: str | None,
         expires_at: datetime,
         shadow: bool = False,
+        exclusive_subject: bool = False,
     ) -> bool:
-        """Record a proposal (pending, or shadowed) and its estimate; False if it exists."""
+        """Record a proposal (pending, or shadowed) and its estimate; False if it exists. With
+        `exclusive_subject`, SubjectOpen if another proposal is open on its subject: checked in
+        the same transaction as the insert, behind the ledger's other writers."""
         return self._write(
             f"record proposal {proposal.proposal_id}",
             lambda s: writes.add_proposal(
-                s, proposal, now=self._now(), run_id=run_id, expires_at=expires_at, shadow=shadow
+                s,
+                proposal,
+                now=self._now(),
+                run_id=run_id,
+                expires_at=expires_at,
+                shadow=shadow,
+                exclusive_subject=exclusive_subject,
             ),
         )
 
@@ -140,13 +148,7 @@ class Ledger:
 
     def open_proposal_for(self, subject: str) -> str | None:
         """The newest proposal on `subject` still in flight (pending, approved or executed)."""
-        stmt = (
-            select(ProposalRow.id)
-            .where(ProposalRow.subject == subject, ProposalRow.status.in_(OPEN_STATUSES))
-            .order_by(ProposalRow.created_at.desc())
-            .limit(1)
-        )
-        return self._read(lambda s: s.scalar(stmt))
+        return self._read(lambda s: queries.open_proposal_on(s, subject))
 
     def last_write_at(self, subject: str) -> datetime | None:
         """When an action last changed `subject` (a node, lots, ...), or None if none has."""

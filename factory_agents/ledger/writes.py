@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session
 
 from factory_agents.actions import Action
 from factory_agents.agent import Baseline, Proposal, RealizedSaving
-from factory_agents.errors import LedgerError, ProposalError, ProposalNotPending
-from factory_agents.ledger.audit import append_event
+from factory_agents.errors import LedgerError, ProposalError, ProposalNotPending, SubjectOpen
+from factory_agents.ledger import queries
+from factory_agents.ledger.audit import append_event, serialize_writers
 from factory_agents.ledger.checks import aware, currency, known_status, money, proposal_row
 from factory_agents.ledger.models import ActionRow, AgentRun, DecisionRow, ProposalRow, SavingRow
 from factory_agents.ledger.views import ProposalStatus, SavingKind, Signature
@@ -66,10 +67,17 @@ def add_proposal(
     run_id: str | None,
     expires_at: datetime,
     shadow: bool = False,
+    exclusive_subject: bool = False,
 ) -> bool:
-    """Record a proposal (pending, or shadowed) with its estimated saving; False if it exists."""
+    """Record a proposal (pending, or shadowed) with its estimated saving; False if it exists;
+    SubjectOpen if `exclusive_subject` and another proposal is open on its subject."""
+    if exclusive_subject:
+        serialize_writers(session)  # so no other writer records on the subject meanwhile
     if session.get(ProposalRow, proposal.proposal_id) is not None:
         return False
+    subject = proposal.action.subject
+    if exclusive_subject and (open_id := queries.open_proposal_on(session, subject)) is not None:
+        raise SubjectOpen(subject, open_id)
     estimate = proposal.estimated_saving
     session.add(
         ProposalRow(
