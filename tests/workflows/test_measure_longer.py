@@ -15,6 +15,7 @@ from temporalio.worker import Worker
 from factory_agents.agent import PlantReading, SetpointChange
 from factory_agents.ledger.views import AutonomyLevel, ProposalStatus
 from factory_agents.policy import Policy
+from tests.e2e.helpers import keep_history
 from workflows.contracts import (
     CountersInput,
     ExecuteInput,
@@ -85,8 +86,9 @@ class Plant:
         self.statuses.append(inp)
 
 
-async def shepherd(env: WorkflowEnvironment, plant: Plant) -> ProposalResult:
-    """Run one autonomous proposal's workflow on `plant` to its end."""
+async def shepherd(env: WorkflowEnvironment, plant: Plant, history: str = "") -> ProposalResult:
+    """Run one autonomous proposal's workflow on `plant` to its end (its history kept as
+    `history` when recording is asked for)."""
     queue = f"measure-{uuid.uuid4().hex[:8]}"
     pid = f"p-{uuid.uuid4().hex[:12]}"
     ticket = ProposalTicket(
@@ -105,20 +107,23 @@ async def shepherd(env: WorkflowEnvironment, plant: Plant) -> ProposalResult:
     async with Worker(
         env.client, task_queue=queue, workflows=[ProposalWorkflow], activities=activities
     ):
-        return await env.client.execute_workflow(
+        result = await env.client.execute_workflow(
             ProposalWorkflow.run,
             ProposalInput(ticket=ticket, policy=Policy(), verification_seconds=WINDOW_SECONDS),
             id=pid,
             task_queue=queue,
             result_type=ProposalResult,
         )
+    if history:
+        await keep_history(env.client, pid, history)
+    return result
 
 
 async def test_a_window_too_short_to_measure_is_extended_until_the_saving_is_measured(
     temporal_env: WorkflowEnvironment,
 ) -> None:
     plant = Plant(ready_after=MAX_EXTENSIONS)
-    result = await shepherd(temporal_env, plant)
+    result = await shepherd(temporal_env, plant, history="proposal-measured-longer")
     assert result.status == ProposalStatus.VERIFIED and result.realized_amount == Decimal("12.50")
     assert len(plant.windows) == MAX_EXTENSIONS + 1
     starts = {start for start, _ in plant.windows}
@@ -134,7 +139,7 @@ async def test_measuring_longer_is_bounded_and_ends_unmeasured_with_the_reason(
     temporal_env: WorkflowEnvironment,
 ) -> None:
     plant = Plant(ready_after=MAX_EXTENSIONS + 5)
-    result = await shepherd(temporal_env, plant)
+    result = await shepherd(temporal_env, plant, history="proposal-unmeasured")
     assert result.status == ProposalStatus.UNMEASURED
     assert len(plant.windows) == MAX_EXTENSIONS + 1
     (status,) = plant.statuses

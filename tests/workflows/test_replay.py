@@ -24,6 +24,7 @@ HISTORIES = {
 EXPECTED = {
     "proposal-verified", "proposal-rejected", "proposal-expired", "proposal-two-approvers",
     "proposal-suspended-resumed", "proposal-shadow", "proposal-autonomous", "proposal-escalated",
+    "proposal-measured-longer", "proposal-unmeasured",
 }  # fmt: skip
 
 
