@@ -53,7 +53,9 @@ def test_two_writers_recording_on_one_subject_at_once_record_one_proposal(
             node = f"{NODE}-{n}"
             start = threading.Barrier(2)
 
-            def record(ledger: Ledger, pid: str, node: str = node) -> bool:
+            def record(
+                ledger: Ledger, pid: str, node: str = node, start: threading.Barrier = start
+            ) -> bool:
                 start.wait(timeout=10)
                 try:
                     return ledger.record_proposal(
